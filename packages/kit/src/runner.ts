@@ -1,0 +1,60 @@
+import * as core from '@actions/core';
+import { errorMessage, type Logger, UserError } from '@tripo04os/common';
+import { type InputSpec, type Inputs, readInputs } from './inputs.ts';
+
+/** The Logger that domain packages get when they run inside an action. */
+export const runnerLogger: Logger = {
+  debug: (m) => core.debug(m),
+  info: (m) => core.info(m),
+  warning: (m) => core.warning(m),
+  error: (m) => core.error(m),
+  group: (name, fn) => core.group(name, fn),
+  mask: (s) => mask(s),
+};
+
+/** Masks a secret (and each of its lines, since the runner masks line by line). */
+export function mask(secret: string | undefined): void {
+  if (!secret) return;
+  core.setSecret(secret);
+  if (secret.includes('\n')) {
+    for (const line of secret.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
+  }
+}
+
+/** Reads an action's inputs from the runner, masking secret ones before anything can print them. */
+export function readActionInputs<const S extends InputSpec>(spec: S): Inputs<S> {
+  return readInputs(spec, { mask });
+}
+
+/** Sets an output; objects and arrays are written as JSON. */
+export function setOutput(name: string, value: unknown): void {
+  core.setOutput(name, typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+export function saveState(name: string, value: string): void {
+  core.saveState(name, value);
+}
+
+export function getState(name: string): string {
+  return core.getState(name);
+}
+
+export const isPost = (): boolean => core.getState('isPost') === 'true';
+
+/** Exports an environment variable to the following steps. */
+export function exportVariable(name: string, value: string): void {
+  core.exportVariable(name, value);
+}
+
+/**
+ * Runs an action's main function: any error fails the step with its one-line message
+ * (and the stack in debug output for errors that are not a UserError).
+ */
+export async function run(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (!(err instanceof UserError) && err instanceof Error && err.stack) core.debug(err.stack);
+    core.setFailed(errorMessage(err));
+  }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Rebuilds every action bundle and fails, showing the difference, when the committed dist/
+# does not match the source (as github/codeql-action's check-js.sh does). In GitHub Actions
+# the diff also goes to the step summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run build --silent
+
+if [ -n "$(git status --porcelain -- 'actions/*/dist')" ]; then
+  {
+    echo "The committed dist/ bundles differ from what the source builds. Run 'npm run build' and commit actions/*/dist/."
+    git status --short -- 'actions/*/dist'
+    git diff --stat -- 'actions/*/dist'
+  } >&2
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    {
+      echo '### dist/ is out of date'
+      echo
+      echo '```text'
+      git status --short -- 'actions/*/dist'
+      echo '```'
+    } >> "$GITHUB_STEP_SUMMARY"
+  fi
+  exit 1
+fi
+echo "dist/ bundles match their source."
