@@ -1,0 +1,2 @@
+export * from './ecr.ts';
+export * from './eks.ts';
