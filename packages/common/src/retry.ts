@@ -58,7 +58,8 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /**
- * The one retry helper: exponential backoff with full jitter, attempt and deadline limits,
+ * The one retry helper: exponential backoff with jitter (each delay is drawn from the upper half
+ * of the doubled backoff, so it never collapses to zero), attempt and deadline limits,
  * server-requested delays (Retry-After) honoured, and a predicate for what is retryable.
  * A non-retryable error is thrown as it is; running out throws a RetryError.
  */
@@ -71,6 +72,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
   const sleep = options.sleep ?? ((ms: number) => defaultSleep(ms, options.signal));
   const start = now();
   for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
     try {
       return { value: await fn(attempt), attempts: attempt };
     } catch (error) {
@@ -99,6 +101,9 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   if (value == null || value.trim() === '') return undefined;
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  // An HTTP date starts with the day name (IMF-fixdate, RFC 850 or asctime); anything else
+  // (such as '-5', which Date.parse would read as a year) is not a Retry-After value.
+  if (!/^[A-Za-z]{3}/.test(v)) return undefined;
   const date = Date.parse(v);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 export interface RunOptions {
@@ -280,7 +281,7 @@ function inputKey(name: string): string {
 }
 
 /** The repository root (for tests that point at actions by folder). */
-export const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '../../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Whether a secret shows anywhere a person or a later step could read it. */
 export function leaks(result: RunResult, secret: string): string[] {
@@ -291,6 +292,7 @@ export function leaks(result: RunResult, secret: string): string[] {
   if (result.summary.includes(secret)) where.push('summary');
   for (const [k, v] of Object.entries(result.outputs)) if (v.includes(secret)) where.push(`output ${k}`);
   for (const [k, v] of Object.entries(result.state)) if (v.includes(secret)) where.push(`state ${k}`);
+  for (const [k, v] of Object.entries(result.exportedEnv)) if (v.includes(secret)) where.push(`env ${k}`);
   for (const a of result.annotations) if (a.message.includes(secret)) where.push('annotation');
   return where;
 }

@@ -1,4 +1,4 @@
-import { InputError, parseDuration } from '@tripo04os/common';
+import { formatDuration, InputError, parseDuration } from '@tripo04os/common';
 
 /**
  * Input specs: one object per action lists its inputs. The same object drives reading and
@@ -125,7 +125,10 @@ export function isLoopbackHost(hostname: string): boolean {
 const TRUE = ['true', 'True', 'TRUE', 'yes', 'on'];
 const FALSE = ['false', 'False', 'FALSE', 'no', 'off'];
 
-/** Splits a multi-line input into its non-empty, trimmed lines (and commas when asked). */
+/**
+ * Splits a multi-line input into its non-empty, trimmed lines (and commas when asked). Lines
+ * starting with `#` are comments and are left out.
+ */
 export function splitLines(raw: string, commas = false): string[] {
   return raw
     .split(commas ? /[\n,]/ : /\n/)
@@ -133,55 +136,68 @@ export function splitLines(raw: string, commas = false): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
-/** Parses one input value against its definition. Exported for tests and for values that come from elsewhere. */
+function describeRange(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return `a whole number from ${min} to ${max}`;
+  if (min !== undefined) return `a whole number of at least ${min}`;
+  if (max !== undefined) return `a whole number of at most ${max}`;
+  return 'a whole number';
+}
+
+/**
+ * Parses one input value against its definition. Exported for tests and for values that come
+ * from elsewhere. A secret value is never repeated in the error: it shows as `***`.
+ */
 export function parseInput(name: string, def: InputDef, raw: string): unknown {
+  const shown = def.secret ? '***' : raw;
   switch (def.type) {
     case 'string':
       if (def.pattern && !def.pattern.test(raw)) {
-        throw new InputError(name, def.secret ? '***' : raw, `expected ${def.accepts ?? `a value matching ${def.pattern}`}`);
+        throw new InputError(name, shown, `expected ${def.accepts ?? `a value matching ${def.pattern}`}`);
       }
       return raw;
     case 'boolean':
       if (TRUE.includes(raw)) return true;
       if (FALSE.includes(raw)) return false;
-      throw new InputError(name, raw, 'expected true or false');
+      throw new InputError(name, shown, 'expected true or false');
     case 'enum':
-      if (!def.values.includes(raw)) throw new InputError(name, raw, `expected one of ${def.values.join(', ')}`);
+      if (!def.values.includes(raw)) throw new InputError(name, shown, `expected one of ${def.values.join(', ')}`);
       return raw;
     case 'integer': {
-      const range = `${def.min ?? '-∞'} to ${def.max ?? '∞'}`;
-      if (!/^-?\d+$/.test(raw)) throw new InputError(name, raw, `expected a whole number from ${range}`);
+      const accepted = `expected ${describeRange(def.min, def.max)}`;
+      if (!/^[-+]?\d+$/.test(raw)) throw new InputError(name, shown, accepted);
       const n = Number(raw);
+      if (!Number.isSafeInteger(n)) throw new InputError(name, shown, accepted);
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
-        throw new InputError(name, raw, `expected a whole number from ${range}`);
+        throw new InputError(name, shown, accepted);
       }
       return n;
     }
     case 'duration': {
       const ms = parseDuration(raw);
       const accepted = 'expected a duration such as 90s, 10m or 1h30m';
-      if (ms === undefined) throw new InputError(name, raw, accepted);
-      if (def.minMs !== undefined && ms < def.minMs) throw new InputError(name, raw, `${accepted}, at least ${def.minMs / 1000}s`);
-      if (def.maxMs !== undefined && ms > def.maxMs) throw new InputError(name, raw, `${accepted}, at most ${def.maxMs / 1000}s`);
+      if (ms === undefined) throw new InputError(name, shown, accepted);
+      if (def.minMs !== undefined && ms < def.minMs)
+        throw new InputError(name, shown, `${accepted}, at least ${formatDuration(def.minMs)}`);
+      if (def.maxMs !== undefined && ms > def.maxMs) throw new InputError(name, shown, `${accepted}, at most ${formatDuration(def.maxMs)}`);
       return ms;
     }
     case 'list':
       return splitLines(raw, def.commas);
     case 'map': {
       const sep = def.separator ?? '=';
+      const keys = def.keyPattern ? ` with keys matching ${def.keyPattern}` : '';
       const out: Record<string, string> = {};
       for (const line of splitLines(raw)) {
         const i = line.indexOf(sep);
         const key = i > 0 ? line.slice(0, i).trim() : '';
         if (key === '' || (def.keyPattern && !def.keyPattern.test(key))) {
-          throw new InputError(name, def.secret ? '***' : line, `expected lines of the form key${sep}value`);
+          throw new InputError(name, def.secret ? '***' : line, `expected lines of the form key${sep}value${keys}`);
         }
         out[key] = line.slice(i + 1).trim();
       }
       return out;
     }
     case 'url': {
-      const shown = def.secret ? '***' : raw;
       const schemes = def.schemes.map((s) => `${s}://`).join(' or ');
       let url: URL;
       try {
@@ -204,6 +220,8 @@ export interface ReadOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with each secret value before anything else happens with it. */
   mask?: (secret: string) => void;
+  /** Called with the deprecation message of each deprecated input that was given a value. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -215,11 +233,18 @@ export function readInputs<const S extends InputSpec>(spec: S, options: ReadOpti
   const out: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(spec)) {
     let raw = rawInput(name, env);
+    if (raw !== '' && def.deprecationMessage) options.warn?.(`Input '${name}' is deprecated: ${def.deprecationMessage}`);
     if (raw === '' && def.env) raw = (env[def.env] ?? '').trim();
     if (raw === '' && def.default !== undefined) raw = String(def.default);
     if (raw !== '' && def.secret) {
       options.mask?.(raw);
-      if (def.type === 'map') for (const line of splitLines(raw)) options.mask?.(line.slice(line.indexOf('=') + 1).trim());
+      if (def.type === 'map') {
+        const sep = def.separator ?? '=';
+        for (const line of splitLines(raw)) {
+          const value = line.slice(line.indexOf(sep) + 1).trim();
+          if (value !== '') options.mask?.(value);
+        }
+      }
     }
     if (raw === '') {
       if (def.required) {

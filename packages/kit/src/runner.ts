@@ -23,7 +23,12 @@ export function mask(secret: string | undefined): void {
 
 /** Reads an action's inputs from the runner, masking secret ones before anything can print them. */
 export function readActionInputs<const S extends InputSpec>(spec: S): Inputs<S> {
-  return readInputs(spec, { mask });
+  return readInputs(spec, { mask, warn: (m) => core.warning(m) });
+}
+
+/** Runs fn inside a collapsible log group (one per phase). */
+export function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return core.group(name, fn);
 }
 
 /** Sets an output; objects and arrays are written as JSON. */
