@@ -1,0 +1,32 @@
+/**
+ * Bundles one action entry point with @vercel/ncc the way the published actions are bundled:
+ * minified ESM in OUT/index.js, OUT/package.json ({"type":"module"}) and OUT/licenses.txt.
+ * Used by scripts/build.ts and by tests that bundle a fixture action.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '..');
+
+export function bundle(entry: string, outDir: string, options: { quiet?: boolean } = {}): void {
+  rmSync(outDir, { recursive: true, force: true });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
+      'build',
+      entry,
+      '-o',
+      outDir,
+      '--minify',
+      '--license',
+      'licenses.txt',
+      '--quiet',
+    ],
+    { cwd: repoRoot, stdio: options.quiet ? 'pipe' : 'inherit', encoding: 'utf8' },
+  );
+  if (r.status !== 0) {
+    throw new Error(`bundling ${entry} failed (exit ${r.status ?? r.signal})${options.quiet ? `:\n${r.stdout}${r.stderr}` : ''}`);
+  }
+}
