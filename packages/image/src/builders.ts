@@ -1,0 +1,218 @@
+/**
+ * The builders (buildx, classic docker, buildah): which one runs, whether it can do what the
+ * inputs ask, and the command lines for each as pure functions (tested table by table).
+ */
+import { InputError, UserError } from '@tripo04os/common';
+
+export const BUILDERS = ['auto', 'buildx', 'docker', 'buildah'] as const;
+export type BuilderChoice = (typeof BUILDERS)[number];
+export type Builder = Exclude<BuilderChoice, 'auto'>;
+
+export interface BuildSpec {
+  context: string;
+  /** Dockerfile path (as given; relative to the working directory). */
+  file?: string;
+  target?: string;
+  buildArgs: Readonly<Record<string, string>>;
+  labels: Readonly<Record<string, string>>;
+  /** Full image references (`registry/repo:tag`). */
+  tags: readonly string[];
+  platforms: readonly string[];
+  /** buildx cache syntax (`type=registry,ref=…`, `type=gha`, …) or a plain image reference. */
+  cacheFrom: readonly string[];
+  cacheTo: readonly string[];
+  /** `false` (default: a plain image manifest), `true`, or buildx attributes such as `mode=max`. */
+  provenance: string;
+  push: boolean;
+  noCache?: boolean;
+  pull?: boolean;
+  /** Where buildx writes its metadata JSON. */
+  metadataFile?: string;
+  /** Where the image ID is written. */
+  iidFile?: string;
+}
+
+/** What the machine offers. */
+export interface Available {
+  buildx: boolean;
+  docker: boolean;
+  buildah: boolean;
+}
+
+const NOT_FOUND: Record<Builder, string> = {
+  buildx: '`docker buildx version` failed',
+  docker: '`docker info` failed (is the Docker daemon running?)',
+  buildah: 'buildah is not on the PATH',
+};
+
+/**
+ * Picks the builder: an explicit choice must be available; `auto` takes buildx when present,
+ * else docker when its daemon answers, else buildah.
+ */
+export function chooseBuilder(choice: BuilderChoice, available: Available): Builder {
+  if (choice !== 'auto') {
+    if (!available[choice]) throw new UserError(`Input 'builder' is '${choice}', but ${NOT_FOUND[choice]}`);
+    return choice;
+  }
+  if (available.buildx) return 'buildx';
+  if (available.docker) return 'docker';
+  if (available.buildah) return 'buildah';
+  throw new UserError(
+    "Input 'builder' is 'auto', but no builder is usable: docker buildx is not installed, the Docker daemon does not answer, and buildah is not on the PATH",
+  );
+}
+
+interface CacheEntry {
+  type: string;
+  attrs: Record<string, string>;
+  raw: string;
+}
+
+/** Parses one cache entry: `type=registry,ref=x,mode=max` or a bare image reference (a registry cache). */
+export function parseCacheEntry(raw: string): CacheEntry {
+  if (!raw.includes('=')) return { type: 'registry', attrs: { ref: raw }, raw };
+  const attrs: Record<string, string> = {};
+  for (const part of raw.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) attrs[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return { type: attrs.type ?? 'registry', attrs, raw };
+}
+
+/**
+ * Checks that the chosen builder can do what the inputs ask; throws one line naming the input
+ * and the builder it needs.
+ */
+export function checkCapabilities(builder: Builder, spec: BuildSpec, available?: Available): void {
+  if (builder === 'buildx') return;
+  const why = (input: string, value: string, need: string) => {
+    const missing = available && !available.buildx ? ' (docker buildx is not installed here)' : '';
+    return new InputError(input, value, `${need}; the ${builder} builder cannot do it${missing}`);
+  };
+  if (spec.platforms.length > 0 && (builder === 'docker' || spec.platforms.length > 1)) {
+    throw why(
+      'platforms',
+      spec.platforms.join(','),
+      builder === 'docker'
+        ? 'building for platforms needs builder buildx (or buildah for one platform)'
+        : 'more than one platform needs builder buildx',
+    );
+  }
+  const provenance = spec.provenance.trim();
+  if (provenance !== '' && provenance !== 'false') throw why('provenance', provenance, 'provenance attestations need builder buildx');
+  for (const e of spec.cacheFrom.map(parseCacheEntry)) {
+    if (e.type !== 'registry' || !e.attrs.ref)
+      throw why('cache-from', e.raw, `cache type=${e.type} needs builder buildx (${builder} reads registry caches only)`);
+  }
+  for (const e of spec.cacheTo.map(parseCacheEntry)) {
+    if (builder === 'docker')
+      throw why('cache-to', e.raw, 'exporting a build cache needs builder buildx (or buildah for a registry cache)');
+    if (e.type !== 'registry' || !e.attrs.ref)
+      throw why('cache-to', e.raw, `cache type=${e.type} needs builder buildx (buildah writes registry caches only)`);
+  }
+}
+
+function pairs(flag: string, map: Readonly<Record<string, string>>): string[] {
+  return Object.entries(map).flatMap(([k, v]) => [flag, `${k}=${v}`]);
+}
+function each(flag: string, values: readonly string[]): string[] {
+  return values.flatMap((v) => [flag, v]);
+}
+
+/** `docker buildx build …`: one command builds and (with push) pushes every tag. */
+export function buildxArgs(spec: BuildSpec): string[] {
+  const args = ['buildx', 'build'];
+  if (spec.platforms.length > 0) args.push('--platform', spec.platforms.join(','));
+  args.push(...each('--cache-from', spec.cacheFrom), ...each('--cache-to', spec.cacheTo));
+  const provenance = spec.provenance.trim() || 'false';
+  args.push(`--provenance=${provenance}`);
+  if (spec.push) args.push('--push');
+  else if (spec.platforms.length <= 1) args.push('--load');
+  if (spec.noCache) args.push('--no-cache');
+  if (spec.pull) args.push('--pull');
+  if (spec.metadataFile) args.push('--metadata-file', spec.metadataFile);
+  if (spec.iidFile) args.push('--iidfile', spec.iidFile);
+  args.push(...pairs('--label', spec.labels), ...pairs('--build-arg', spec.buildArgs));
+  if (spec.target) args.push('--target', spec.target);
+  if (spec.file) args.push('-f', spec.file);
+  args.push(...each('-t', spec.tags), spec.context);
+  return args;
+}
+
+/** `docker build …` with the classic builder (DOCKER_BUILDKIT=0); pushing is a separate step. */
+export function dockerBuildArgs(spec: BuildSpec): string[] {
+  const args = ['build'];
+  args.push(
+    ...each(
+      '--cache-from',
+      spec.cacheFrom.map((c) => parseCacheEntry(c).attrs.ref ?? c),
+    ),
+  );
+  if (spec.noCache) args.push('--no-cache');
+  if (spec.pull) args.push('--pull');
+  if (spec.iidFile) args.push('--iidfile', spec.iidFile);
+  args.push(...pairs('--label', spec.labels), ...pairs('--build-arg', spec.buildArgs));
+  if (spec.target) args.push('--target', spec.target);
+  if (spec.file) args.push('-f', spec.file);
+  args.push(...each('-t', spec.tags), spec.context);
+  return args;
+}
+
+export function dockerPushArgs(tag: string): string[] {
+  return ['push', tag];
+}
+
+/** `buildah bud --layers …`; pushing is a separate step per tag. */
+export function buildahBuildArgs(spec: BuildSpec): string[] {
+  const args = ['bud', '--layers', '--format', 'docker'];
+  if (spec.platforms.length === 1) args.push('--platform', spec.platforms[0] as string);
+  args.push(
+    ...each(
+      '--cache-from',
+      spec.cacheFrom.map((c) => parseCacheEntry(c).attrs.ref ?? c),
+    ),
+  );
+  args.push(
+    ...each(
+      '--cache-to',
+      spec.cacheTo.map((c) => parseCacheEntry(c).attrs.ref ?? c),
+    ),
+  );
+  if (spec.noCache) args.push('--no-cache');
+  if (spec.pull) args.push('--pull-always');
+  if (spec.iidFile) args.push('--iidfile', spec.iidFile);
+  args.push(...pairs('--label', spec.labels), ...pairs('--build-arg', spec.buildArgs));
+  if (spec.target) args.push('--target', spec.target);
+  if (spec.file) args.push('-f', spec.file);
+  args.push(...each('-t', spec.tags), spec.context);
+  return args;
+}
+
+/** `buildah push --digestfile F IMAGE docker://IMAGE`. */
+export function buildahPushArgs(tag: string, digestFile: string): string[] {
+  return ['push', '--digestfile', digestFile, tag, `docker://${tag}`];
+}
+
+/** Login for the builder's tool: `docker login` or `buildah login`, password on stdin. */
+export function loginArgs(builder: Builder, registry: string, username: string): { command: string; args: string[] } {
+  const command = builder === 'buildah' ? 'buildah' : 'docker';
+  return { command, args: ['login', '--username', username, '--password-stdin', registry] };
+}
+
+export function logoutArgs(builder: Builder, registry: string): { command: string; args: string[] } {
+  return { command: builder === 'buildah' ? 'buildah' : 'docker', args: ['logout', registry] };
+}
+
+/** The manifest digest in `docker push` output (`latest: digest: sha256:… size: 528`). */
+export function digestFromPushOutput(output: string): string | undefined {
+  const m = /digest: (sha256:[0-9a-f]{64})/.exec(output);
+  return m?.[1];
+}
+
+/** The fields of buildx's --metadata-file that matter here. */
+export function parseBuildxMetadata(json: string): { digest?: string; imageId?: string; raw: Record<string, unknown> } {
+  const raw = JSON.parse(json) as Record<string, unknown>;
+  const digest = typeof raw['containerimage.digest'] === 'string' ? raw['containerimage.digest'] : undefined;
+  const config = raw['containerimage.config.digest'];
+  return { digest, imageId: typeof config === 'string' ? config : undefined, raw };
+}

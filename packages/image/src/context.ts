@@ -1,0 +1,95 @@
+/**
+ * The part of the GitHub context the tag and label rules read: event name, ref, commit and the
+ * event payload. Built from the runner's environment by the action, or by hand in tests.
+ */
+export interface RepositoryInfo {
+  name?: string;
+  full_name?: string;
+  description?: string | null;
+  html_url?: string;
+  default_branch?: string;
+  license?: { spdx_id?: string | null } | null;
+}
+
+export interface EventPayload {
+  repository?: RepositoryInfo;
+  number?: number;
+  pull_request?: {
+    number?: number;
+    head?: { sha?: string; ref?: string };
+    base?: { ref?: string; sha?: string };
+  };
+  head_commit?: { id?: string; timestamp?: string } | null;
+  [key: string]: unknown;
+}
+
+export interface GitContext {
+  /** `push`, `pull_request`, `schedule`, `workflow_dispatch`, ... */
+  eventName: string;
+  /** `refs/heads/main`, `refs/tags/v1.2.3`, `refs/pull/7/merge`. */
+  ref: string;
+  /** GITHUB_SHA: for pull requests the merge commit. */
+  sha: string;
+  payload: EventPayload;
+  /** The time of the build (labels, BUILD_DATE, schedule dates); defaults to now. */
+  now?: Date;
+}
+
+const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
+
+export function isPullRequest(ctx: GitContext): boolean {
+  return PR_EVENTS.has(ctx.eventName) || /^refs\/pull\//.test(ctx.ref);
+}
+
+/**
+ * The commit the image is built from, for tags, the revision label and VCS_REF: the head commit
+ * of a pull request (not the merge commit GITHUB_SHA names), else GITHUB_SHA.
+ */
+export function commitOf(ctx: GitContext): string {
+  if (isPullRequest(ctx)) {
+    const head = ctx.payload.pull_request?.head?.sha;
+    if (head) return head;
+  }
+  return ctx.sha;
+}
+
+export function branchOf(ctx: GitContext): string | undefined {
+  if (ctx.ref.startsWith('refs/heads/')) return ctx.ref.slice('refs/heads/'.length);
+  if (isPullRequest(ctx)) return ctx.payload.pull_request?.head?.ref;
+  return undefined;
+}
+
+export function tagOf(ctx: GitContext): string | undefined {
+  return ctx.ref.startsWith('refs/tags/') ? ctx.ref.slice('refs/tags/'.length) : undefined;
+}
+
+export function pullRequestNumber(ctx: GitContext): number | undefined {
+  const n = ctx.payload.pull_request?.number ?? ctx.payload.number;
+  if (typeof n === 'number') return n;
+  const m = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function isDefaultBranch(ctx: GitContext): boolean {
+  const def = ctx.payload.repository?.default_branch;
+  return ctx.ref.startsWith('refs/heads/') && def !== undefined && branchOf(ctx) === def;
+}
+
+/** Reads the context the way the runner provides it (GITHUB_* variables and the event file). */
+export async function contextFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<GitContext> {
+  let payload: EventPayload = {};
+  if (env.GITHUB_EVENT_PATH) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as EventPayload;
+    } catch {
+      payload = {};
+    }
+  }
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    ref: env.GITHUB_REF ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    payload,
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * Runs the builders: detection, login/logout (password on stdin), build, push (transient
+ * registry errors retried with the shared helper), and the digest and image ID afterwards.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ExecResult, exec, hasCommand, type Logger, retry, UserError } from '@tripo04os/common';
+import {
+  type Available,
+  type Builder,
+  type BuildSpec,
+  buildahBuildArgs,
+  buildahPushArgs,
+  buildxArgs,
+  digestFromPushOutput,
+  dockerBuildArgs,
+  dockerPushArgs,
+  loginArgs,
+  logoutArgs,
+  parseBuildxMetadata,
+} from './builders.ts';
+
+export interface DriverOptions {
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Folder for the iid/metadata/digest files (default: a fresh temp folder). */
+  workDir?: string;
+  /** Push attempts for transient registry errors (default 4). */
+  pushAttempts?: number;
+  /** For tests: base delay of the push retry (default 1000 ms). */
+  retryBaseDelayMs?: number;
+}
+
+/** What is usable here: `docker buildx version`, `docker info`, buildah on the PATH. */
+export async function detectBuilders(env: NodeJS.ProcessEnv = process.env): Promise<Available> {
+  const ok = async (cmd: string, args: string[]) => {
+    try {
+      return (await exec(cmd, args, { env })).code === 0;
+    } catch {
+      return false;
+    }
+  };
+  const hasDocker = await hasCommand('docker', env);
+  const [buildx, docker, buildah] = await Promise.all([
+    hasDocker ? ok('docker', ['buildx', 'version']) : false,
+    hasDocker ? ok('docker', ['info', '--format', '{{.ServerVersion}}']) : false,
+    hasCommand('buildah', env),
+  ]);
+  // buildx needs a daemon (or a remote builder) as well; its version alone is not enough.
+  return { buildx: buildx && docker, docker, buildah };
+}
+
+/** Transient registry trouble seen in docker/buildah output (worth another push). */
+export function isTransientPushError(output: string): boolean {
+  if (/unauthorized|denied|authentication required|name unknown|manifest invalid|not found/i.test(output)) return false;
+  return /\b(429|500|502|503|504)\b|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|i\/o timeout|tls handshake timeout|unexpected EOF|broken pipe|timeout exceeded|context deadline exceeded|server misbehaving/i.test(
+    output,
+  );
+}
+
+class CommandError extends Error {
+  readonly output: string;
+  constructor(message: string, output: string) {
+    super(message);
+    this.output = output;
+  }
+}
+
+/** Streams a command's output into the log, line by line. */
+function streamed(logger: Logger) {
+  let buf = '';
+  const push = (chunk: string) => {
+    buf += chunk;
+    let i = buf.indexOf('\n');
+    while (i >= 0) {
+      logger.info(buf.slice(0, i).replace(/\r$/, ''));
+      buf = buf.slice(i + 1);
+      i = buf.indexOf('\n');
+    }
+  };
+  const flush = () => {
+    if (buf) logger.info(buf);
+    buf = '';
+  };
+  return { push, flush };
+}
+
+async function run(
+  command: string,
+  args: string[],
+  o: DriverOptions,
+  extraEnv: Record<string, string> = {},
+  input?: string,
+): Promise<ExecResult> {
+  const out = streamed(o.logger);
+  o.logger.info(`$ ${command} ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+  const r = await exec(command, args, {
+    env: { ...(o.env ?? process.env), ...extraEnv },
+    ...(input !== undefined ? { input } : {}),
+    onStdout: out.push,
+    onStderr: out.push,
+  });
+  out.flush();
+  return r;
+}
+
+function lastLines(text: string, n = 3): string {
+  return text
+    .trim()
+    .split('\n')
+    .slice(-n)
+    .map((l) => l.trim())
+    .join(' | ');
+}
+
+/** `docker login` / `buildah login` with the password on stdin (mask it before calling). */
+export async function login(builder: Builder, registry: string, username: string, password: string, o: DriverOptions): Promise<void> {
+  const { command, args } = loginArgs(builder, registry, username);
+  const { value: r } = await retry(
+    async () => {
+      const r = await run(command, args, o, {}, password);
+      if (r.code !== 0 && isTransientPushError(r.stdout + r.stderr)) throw new CommandError(lastLines(r.stderr || r.stdout), r.stderr);
+      return r;
+    },
+    { attempts: o.pushAttempts ?? 4, baseDelayMs: o.retryBaseDelayMs ?? 1000, isRetryable: (e) => e instanceof CommandError },
+  ).catch((e: unknown) => {
+    throw new UserError(`${command} login to ${registry} failed: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  if (r.code !== 0) throw new UserError(`${command} login to ${registry} failed: ${lastLines(r.stderr || r.stdout)}`);
+}
+
+export async function logout(builder: Builder, registry: string, o: DriverOptions): Promise<void> {
+  const { command, args } = logoutArgs(builder, registry);
+  const r = await run(command, args, o);
+  if (r.code !== 0) o.logger.warning(`${command} logout ${registry} failed: ${lastLines(r.stderr || r.stdout)}`);
+}
+
+export interface BuildOutcome {
+  imageId?: string;
+  /** Manifest digest as the builder reported it after a push (buildx metadata, push output, digest file). */
+  digest?: string;
+  /** Pushed tags in order. */
+  pushed: string[];
+  /** buildx metadata (when buildx ran). */
+  metadata?: Record<string, unknown>;
+  buildMs: number;
+  pushMs: number;
+}
+
+async function readTrimmed(path: string): Promise<string | undefined> {
+  try {
+    const t = (await readFile(path, 'utf8')).trim();
+    return t === '' ? undefined : t;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retries one push command while its failures look transient. */
+async function pushWithRetry(label: string, o: DriverOptions, once: () => Promise<ExecResult>): Promise<ExecResult> {
+  try {
+    const { value } = await retry(
+      async () => {
+        const r = await once();
+        if (r.code !== 0) throw new CommandError(lastLines(r.stderr || r.stdout), r.stdout + r.stderr);
+        return r;
+      },
+      {
+        attempts: o.pushAttempts ?? 4,
+        baseDelayMs: o.retryBaseDelayMs ?? 1000,
+        isRetryable: (e) => e instanceof CommandError && isTransientPushError(e.output),
+        onRetry: ({ attempt, delayMs, error }) =>
+          o.logger.warning(
+            `${label} failed (attempt ${attempt}), retrying in ${delayMs} ms: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      },
+    );
+    return value;
+  } catch (e) {
+    throw new UserError(`${label} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Builds (and, when spec.push, pushes every tag) with the chosen builder. */
+export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverOptions): Promise<BuildOutcome> {
+  const dir = o.workDir ?? (await mkdtemp(join(tmpdir(), 'docker-build-')));
+  const iidFile = join(dir, 'iid');
+  const outcome: BuildOutcome = { pushed: [], buildMs: 0, pushMs: 0 };
+  try {
+    const t0 = Date.now();
+    if (builder === 'buildx') {
+      const metadataFile = join(dir, 'metadata.json');
+      const args = buildxArgs({ ...spec, iidFile, metadataFile });
+      const run1 = () => run('docker', args, o);
+      if (spec.push) await pushWithRetry('docker buildx build --push', o, run1);
+      else {
+        const r = await run1();
+        if (r.code !== 0) throw new UserError(`docker buildx build failed: ${lastLines(r.stderr || r.stdout)}`);
+      }
+      outcome.buildMs = Date.now() - t0;
+      const meta = await readTrimmed(metadataFile);
+      if (meta) {
+        const parsed = parseBuildxMetadata(meta);
+        outcome.metadata = parsed.raw;
+        if (spec.push && parsed.digest) outcome.digest = parsed.digest;
+        outcome.imageId = parsed.imageId;
+      }
+      outcome.imageId = (await readTrimmed(iidFile)) ?? outcome.imageId;
+      if (spec.push) outcome.pushed = [...spec.tags];
+      return outcome;
+    }
+    if (builder === 'docker') {
+      const r = await run('docker', dockerBuildArgs({ ...spec, iidFile }), o, { DOCKER_BUILDKIT: '0' });
+      if (r.code !== 0) throw new UserError(`docker build failed: ${lastLines(r.stderr || r.stdout)}`);
+      outcome.buildMs = Date.now() - t0;
+      outcome.imageId = await readTrimmed(iidFile);
+      if (!spec.push) return outcome;
+      const t1 = Date.now();
+      for (const tag of spec.tags) {
+        const p = await pushWithRetry(`docker push ${tag}`, o, () => run('docker', dockerPushArgs(tag), o));
+        outcome.digest ??= digestFromPushOutput(p.stdout + p.stderr);
+        outcome.pushed.push(tag);
+      }
+      outcome.pushMs = Date.now() - t1;
+      return outcome;
+    }
+    const r = await run('buildah', buildahBuildArgs({ ...spec, iidFile }), o);
+    if (r.code !== 0) throw new UserError(`buildah bud failed: ${lastLines(r.stderr || r.stdout)}`);
+    outcome.buildMs = Date.now() - t0;
+    const iid = await readTrimmed(iidFile);
+    outcome.imageId = iid && !iid.startsWith('sha256:') ? `sha256:${iid}` : iid;
+    if (!spec.push) return outcome;
+    const t1 = Date.now();
+    const digestFile = join(dir, 'digest');
+    for (const tag of spec.tags) {
+      await pushWithRetry(`buildah push ${tag}`, o, () => run('buildah', buildahPushArgs(tag, digestFile), o));
+      outcome.digest ??= await readTrimmed(digestFile);
+      outcome.pushed.push(tag);
+    }
+    outcome.pushMs = Date.now() - t1;
+    return outcome;
+  } finally {
+    if (!o.workDir) await rm(dir, { recursive: true, force: true });
+  }
+}
