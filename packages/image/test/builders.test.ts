@@ -1,0 +1,308 @@
+import { describe, expect, test } from '@jest/globals';
+import {
+  type Available,
+  type BuildSpec,
+  buildahBuildArgs,
+  buildahPushArgs,
+  buildxArgs,
+  checkCapabilities,
+  chooseBuilder,
+  digestFromPushOutput,
+  dockerBuildArgs,
+  isTransientPushError,
+  loginArgs,
+  logoutArgs,
+  parseBuildxMetadata,
+} from '../src/index.ts';
+
+const base: BuildSpec = {
+  context: '.',
+  buildArgs: {},
+  labels: {},
+  tags: ['reg.example/app:1.2.3'],
+  platforms: [],
+  cacheFrom: [],
+  cacheTo: [],
+  provenance: 'false',
+  push: true,
+};
+const spec = (over: Partial<BuildSpec>): BuildSpec => ({ ...base, ...over });
+
+describe('buildx arguments', () => {
+  test.each<[string, Partial<BuildSpec>, string[]]>([
+    ['defaults: provenance off, push', {}, ['buildx', 'build', '--provenance=false', '--push', '-t', 'reg.example/app:1.2.3', '.']],
+    ['no push loads the image', { push: false }, ['buildx', 'build', '--provenance=false', '--load', '-t', 'reg.example/app:1.2.3', '.']],
+    [
+      'no push with several platforms neither loads nor pushes',
+      { push: false, platforms: ['linux/amd64', 'linux/arm64'] },
+      ['buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--provenance=false', '-t', 'reg.example/app:1.2.3', '.'],
+    ],
+    [
+      'platforms, caches, provenance, files',
+      {
+        platforms: ['linux/amd64', 'linux/arm64'],
+        cacheFrom: ['type=gha'],
+        cacheTo: ['type=gha,mode=max'],
+        provenance: 'mode=max',
+        metadataFile: '/t/meta.json',
+        iidFile: '/t/iid',
+      },
+      [
+        'buildx',
+        'build',
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--cache-from',
+        'type=gha',
+        '--cache-to',
+        'type=gha,mode=max',
+        '--provenance=mode=max',
+        '--push',
+        '--metadata-file',
+        '/t/meta.json',
+        '--iidfile',
+        '/t/iid',
+        '-t',
+        'reg.example/app:1.2.3',
+        '.',
+      ],
+    ],
+    [
+      'labels, build args, target, file, several tags',
+      {
+        context: 'svc',
+        file: 'svc/Dockerfile.prod',
+        target: 'runtime',
+        labels: { 'org.opencontainers.image.title': 'ai support' },
+        buildArgs: { VCS_REF: 'abc', BUILD_DATE: '2026-11-27T04:30:00.000Z' },
+        tags: ['r/app:1', 'r/app:latest'],
+        noCache: true,
+        pull: true,
+      },
+      [
+        'buildx',
+        'build',
+        '--provenance=false',
+        '--push',
+        '--no-cache',
+        '--pull',
+        '--label',
+        'org.opencontainers.image.title=ai support',
+        '--build-arg',
+        'VCS_REF=abc',
+        '--build-arg',
+        'BUILD_DATE=2026-11-27T04:30:00.000Z',
+        '--target',
+        'runtime',
+        '-f',
+        'svc/Dockerfile.prod',
+        '-t',
+        'r/app:1',
+        '-t',
+        'r/app:latest',
+        'svc',
+      ],
+    ],
+    [
+      'empty provenance means false',
+      { provenance: '' },
+      ['buildx', 'build', '--provenance=false', '--push', '-t', 'reg.example/app:1.2.3', '.'],
+    ],
+  ])('%s', (_name, over, expected) => {
+    expect(buildxArgs(spec(over))).toEqual(expected);
+  });
+});
+
+describe('classic docker arguments', () => {
+  test.each<[string, Partial<BuildSpec>, string[]]>([
+    ['defaults', { iidFile: '/t/iid' }, ['build', '--iidfile', '/t/iid', '-t', 'reg.example/app:1.2.3', '.']],
+    [
+      'registry cache refs, labels, args, target, file',
+      {
+        cacheFrom: ['reg.example/app:cache', 'type=registry,ref=reg.example/app:main'],
+        labels: { a: 'b' },
+        buildArgs: { X: '1' },
+        target: 't',
+        file: 'D',
+        tags: ['r/a:1', 'r/a:2'],
+      },
+      [
+        'build',
+        '--cache-from',
+        'reg.example/app:cache',
+        '--cache-from',
+        'reg.example/app:main',
+        '--label',
+        'a=b',
+        '--build-arg',
+        'X=1',
+        '--target',
+        't',
+        '-f',
+        'D',
+        '-t',
+        'r/a:1',
+        '-t',
+        'r/a:2',
+        '.',
+      ],
+    ],
+  ])('%s', (_name, over, expected) => {
+    expect(dockerBuildArgs(spec(over))).toEqual(expected);
+  });
+});
+
+describe('buildah arguments', () => {
+  test.each<[string, Partial<BuildSpec>, string[]]>([
+    [
+      'defaults: layers, docker format',
+      { iidFile: '/t/iid' },
+      ['bud', '--layers', '--format', 'docker', '--iidfile', '/t/iid', '-t', 'reg.example/app:1.2.3', '.'],
+    ],
+    [
+      'one platform, registry caches, pull, labels, args',
+      {
+        platforms: ['linux/arm64'],
+        cacheFrom: ['type=registry,ref=r/cache'],
+        cacheTo: ['r/cache'],
+        pull: true,
+        labels: { a: 'b' },
+        buildArgs: { X: '1' },
+        file: 'D',
+      },
+      [
+        'bud',
+        '--layers',
+        '--format',
+        'docker',
+        '--platform',
+        'linux/arm64',
+        '--cache-from',
+        'r/cache',
+        '--cache-to',
+        'r/cache',
+        '--pull-always',
+        '--label',
+        'a=b',
+        '--build-arg',
+        'X=1',
+        '-f',
+        'D',
+        '-t',
+        'reg.example/app:1.2.3',
+        '.',
+      ],
+    ],
+  ])('%s', (_name, over, expected) => {
+    expect(buildahBuildArgs(spec(over))).toEqual(expected);
+  });
+
+  test('push writes the digest file', () => {
+    expect(buildahPushArgs('r/a:1', '/t/d')).toEqual(['push', '--digestfile', '/t/d', 'r/a:1', 'docker://r/a:1']);
+  });
+});
+
+describe('login and logout', () => {
+  test.each([
+    ['docker', { command: 'docker', args: ['login', '--username', 'AWS', '--password-stdin', '1.dkr.ecr.us-east-1.amazonaws.com'] }],
+    ['buildx', { command: 'docker', args: ['login', '--username', 'AWS', '--password-stdin', '1.dkr.ecr.us-east-1.amazonaws.com'] }],
+    ['buildah', { command: 'buildah', args: ['login', '--username', 'AWS', '--password-stdin', '1.dkr.ecr.us-east-1.amazonaws.com'] }],
+  ] as const)('%s login never puts the password on the command line', (builder, expected) => {
+    expect(loginArgs(builder, '1.dkr.ecr.us-east-1.amazonaws.com', 'AWS')).toEqual(expected);
+  });
+  test('logout', () => {
+    expect(logoutArgs('buildah', 'r:5000')).toEqual({ command: 'buildah', args: ['logout', 'r:5000'] });
+    expect(logoutArgs('docker', 'r:5000')).toEqual({ command: 'docker', args: ['logout', 'r:5000'] });
+  });
+});
+
+describe('choosing a builder', () => {
+  const all: Available = { buildx: true, docker: true, buildah: true };
+  test.each<[string, Available, string]>([
+    ['buildx first', all, 'buildx'],
+    ['docker when buildx is missing', { buildx: false, docker: true, buildah: true }, 'docker'],
+    ['buildah when docker does not answer', { buildx: false, docker: false, buildah: true }, 'buildah'],
+  ])('auto: %s', (_n, available, expected) => {
+    expect(chooseBuilder('auto', available)).toBe(expected);
+  });
+  test('nothing usable', () => {
+    expect(() => chooseBuilder('auto', { buildx: false, docker: false, buildah: false })).toThrow(
+      "Input 'builder' is 'auto', but no builder is usable",
+    );
+  });
+  test('an explicit builder must be there', () => {
+    expect(() => chooseBuilder('buildx', { buildx: false, docker: true, buildah: true })).toThrow(
+      "Input 'builder' is 'buildx', but `docker buildx version` failed",
+    );
+    expect(chooseBuilder('buildah', all)).toBe('buildah');
+  });
+});
+
+describe('capabilities', () => {
+  const noBuildx: Available = { buildx: false, docker: true, buildah: true };
+  test.each<[string, 'docker' | 'buildah', Partial<BuildSpec>, string]>([
+    [
+      'platforms with docker',
+      'docker',
+      { platforms: ['linux/amd64'] },
+      "Input 'platforms' has the value 'linux/amd64': building for platforms needs builder buildx",
+    ],
+    ['two platforms with buildah', 'buildah', { platforms: ['linux/amd64', 'linux/arm64'] }, 'more than one platform needs builder buildx'],
+    [
+      'gha cache with docker',
+      'docker',
+      { cacheFrom: ['type=gha'] },
+      "Input 'cache-from' has the value 'type=gha': cache type=gha needs builder buildx",
+    ],
+    [
+      'cache-to with docker',
+      'docker',
+      { cacheTo: ['r/c'] },
+      "Input 'cache-to' has the value 'r/c': exporting a build cache needs builder buildx",
+    ],
+    ['local cache-to with buildah', 'buildah', { cacheTo: ['type=local,dest=/tmp/c'] }, 'cache type=local needs builder buildx'],
+    [
+      'provenance with buildah',
+      'buildah',
+      { provenance: 'true' },
+      "Input 'provenance' has the value 'true': provenance attestations need builder buildx",
+    ],
+  ])('%s', (_n, builder, over, message) => {
+    expect(() => checkCapabilities(builder, spec(over), noBuildx)).toThrow(message);
+    expect(() => checkCapabilities(builder, spec(over), noBuildx)).toThrow('(docker buildx is not installed here)');
+  });
+  test.each<[string, 'docker' | 'buildah' | 'buildx', Partial<BuildSpec>]>([
+    ['buildx does everything', 'buildx', { platforms: ['a', 'b'], cacheTo: ['type=gha'], provenance: 'true' }],
+    [
+      'buildah: one platform and registry caches',
+      'buildah',
+      { platforms: ['linux/arm64'], cacheFrom: ['r/c'], cacheTo: ['type=registry,ref=r/c'] },
+    ],
+    ['docker: registry cache-from', 'docker', { cacheFrom: ['r/c:main'] }],
+  ])('%s', (_n, builder, over) => {
+    expect(() => checkCapabilities(builder, spec(over))).not.toThrow();
+  });
+});
+
+describe('reading results', () => {
+  test('digest from docker push output', () => {
+    const out = `The push refers to repository [127.0.0.1:5000/app]\n5f70bf18a086: Pushed\n1.2.3: digest: sha256:${'a'.repeat(64)} size: 528\n`;
+    expect(digestFromPushOutput(out)).toBe(`sha256:${'a'.repeat(64)}`);
+    expect(digestFromPushOutput('nothing')).toBeUndefined();
+  });
+  test('buildx metadata file', () => {
+    const meta = JSON.stringify({ 'containerimage.digest': 'sha256:1', 'containerimage.config.digest': 'sha256:2', 'image.name': 'r/a:1' });
+    expect(parseBuildxMetadata(meta)).toMatchObject({ digest: 'sha256:1', imageId: 'sha256:2' });
+  });
+  test.each([
+    ['received unexpected HTTP status: 503 Service Unavailable', true],
+    ['Put "http://r/v2/app/blobs/uploads/": read: connection reset by peer', true],
+    ['toomanyrequests: Too Many Requests', true],
+    ['net/http: TLS handshake timeout', true],
+    ['unauthorized: authentication required', false],
+    ['denied: requested access to the resource is denied', false],
+    ['name unknown: repository name not known to registry', false],
+  ])('transient? %s', (output, expected) => {
+    expect(isTransientPushError(output)).toBe(expected);
+  });
+});
