@@ -1,2 +1,19 @@
-// Starts shared services for the whole test run (the sandbox, once it exists).
-export default async function globalSetup(): Promise<void> {}
+// Starts ONE sandbox for the whole jest run; workers find it through SANDBOX_DIR
+// (use sandboxEnv() / sandboxControl() from '@tripo04os/sandbox/testing').
+// When SANDBOX_DIR already names a running sandbox (`npm run sandbox -- up --dir DIR`), it is reused.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sandboxStatus, startSandbox } from '../packages/sandbox/src/index.ts';
+
+export default async function globalSetup(): Promise<void> {
+  const existing = process.env.SANDBOX_DIR;
+  if (existing && (await sandboxStatus(existing)).running) {
+    process.env.SANDBOX_REUSED = '1';
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'tripo04os-sandbox-'));
+  await startSandbox({ dir });
+  process.env.SANDBOX_DIR = dir;
+  process.env.SANDBOX_STARTED_BY_JEST = dir;
+}

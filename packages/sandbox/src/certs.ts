@@ -29,7 +29,10 @@ export async function ensureCertificates(dir: string): Promise<Certificates> {
     return await load(pki, caFile);
   } catch {}
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], pki);
-  await openssl(['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '30', '-subj', '/CN=tripo04os-sandbox-ca', '-out', 'ca.crt'], pki);
+  await openssl(
+    ['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '30', '-subj', '/CN=tripo04os-sandbox-ca', '-out', 'ca.crt'],
+    pki,
+  );
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'server.key'], pki);
   await openssl(['req', '-new', '-key', 'server.key', '-subj', '/CN=sandbox', '-out', 'server.csr'], pki);
   const ext = join(pki, 'server.ext');
@@ -38,7 +41,24 @@ export async function ensureCertificates(dir: string): Promise<Certificates> {
     'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
   );
   await openssl(
-    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', 'server.crt'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      'server.crt',
+    ],
     pki,
   );
   return load(pki, caFile);

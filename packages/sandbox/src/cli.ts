@@ -1,0 +1,67 @@
+/**
+ * npm run sandbox -- up|down|status --dir DIR
+ * (`daemon --dir DIR` is what `up` runs in the background.)
+ */
+import { resolve } from 'node:path';
+import { runDaemon } from './daemon.ts';
+import { sandboxStatus, startSandbox, stopSandbox } from './lifecycle.ts';
+import { logFile } from './paths.ts';
+
+const USAGE = 'usage: npm run sandbox -- up|down|status --dir DIR';
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  let dir: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--dir') dir = argv[++i];
+    else if (a.startsWith('--dir=')) dir = a.slice(6);
+    else {
+      process.stderr.write(`unknown argument ${a}\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  if (!command || !['up', 'down', 'status', 'daemon'].includes(command) || !dir) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  dir = resolve(dir);
+  switch (command) {
+    case 'daemon':
+      await runDaemon(dir);
+      return -1; // keeps running
+    case 'up': {
+      const t0 = performance.now();
+      const { env } = await startSandbox({ dir });
+      const seconds = ((performance.now() - t0) / 1000).toFixed(2);
+      process.stdout.write(`sandbox up in ${dir} (${seconds} s); environment in ${dir}/env, log in ${logFile(dir)}\n`);
+      for (const [k, v] of Object.entries(env)) if (!/SECRET|PASSWORD/.test(k)) process.stdout.write(`  ${k}=${v}\n`);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await stopSandbox(dir);
+      process.stdout.write(stopped ? `sandbox in ${dir} stopped\n` : `no sandbox was running in ${dir}\n`);
+      return 0;
+    }
+    default: {
+      const s = await sandboxStatus(dir);
+      if (!s.running) {
+        process.stdout.write(`not running in ${dir}${s.stale ? ' (left by a killed run; `up` recovers it)' : ''}\n`);
+        return 3;
+      }
+      process.stdout.write(`running in ${dir}: daemon pid ${s.pid}${s.registryPid ? `, docker-registry pid ${s.registryPid}` : ''}\n`);
+      for (const [k, v] of Object.entries(s.parts ?? {})) process.stdout.write(`  ${k}: ${v}\n`);
+      return 0;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sandbox: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
