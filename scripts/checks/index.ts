@@ -1,0 +1,26 @@
+export { checkAction, checkActions, findRootActions } from './actions.ts';
+export { checkPins, OWN_REPOSITORY, pinProblem } from './pins.ts';
+export { formatProblem, type Problem } from './problem.ts';
+export { checkVersions, workspacePackages } from './versions.ts';
+export {
+  checkWorkflow,
+  checkWorkflows,
+  expressionsIn,
+  findWorkflows,
+  runActionlint,
+  runScripts,
+  shellcheck,
+  shellFor,
+} from './workflows.ts';
+
+import { checkActions } from './actions.ts';
+import type { Problem } from './problem.ts';
+import { checkVersions } from './versions.ts';
+import { checkWorkflows } from './workflows.ts';
+
+/** Every repository check, by name. */
+export const repoChecks: Record<string, (root: string) => Promise<Problem[]>> = {
+  workflows: checkWorkflows,
+  actions: checkActions,
+  versions: checkVersions,
+};
