@@ -1,0 +1,39 @@
+import type { KubeClient } from './client.ts';
+import { type Manifest, objectPath } from './manifests.ts';
+
+export const FIELD_MANAGER = 'tripo04os-actions';
+
+/** Server-side apply (field manager tripo04os-actions, force) of one object; returns the object as stored. */
+export function serverSideApply<T = Manifest>(client: KubeClient, object: Manifest): Promise<T> {
+  return client.request<T>('PATCH', objectPath(object.kind, object.metadata.namespace, object.metadata.name), {
+    query: { fieldManager: FIELD_MANAGER, force: 'true' },
+    // client-node's patch helpers default to JSON Patch; apply needs its own content type (JSON is YAML).
+    contentType: 'application/apply-patch+yaml',
+    body: object,
+  });
+}
+
+/** Reads one object; undefined when it does not exist. */
+export function readObject<T = Manifest>(
+  client: KubeClient,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<T | undefined> {
+  return client.request<T | undefined>('GET', objectPath(kind, namespace, name), { allow: [404] });
+}
+
+/** A strategic merge patch (Content-Type set explicitly: the default would be JSON Patch). */
+export function strategicPatch<T>(client: KubeClient, kind: string, namespace: string, name: string, patch: unknown): Promise<T> {
+  return client.request<T>('PATCH', objectPath(kind, namespace, name), {
+    body: patch,
+    contentType: 'application/strategic-merge-patch+json',
+  });
+}
+
+export function deleteObject(client: KubeClient, kind: string, namespace: string | undefined, name: string): Promise<unknown> {
+  return client.request('DELETE', objectPath(kind, namespace, name), {
+    body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+    allow: [404],
+  });
+}

@@ -1,0 +1,274 @@
+import { errorMessage, type Logger, retry } from '@tripo04os/common';
+import type { KubeClient, WatchEvent } from './client.ts';
+import { judgeRollout } from './rollout-status.ts';
+import { type ContainerStatus, type Deployment, type Pod, type ReplicaSet, revisionOf, selectorMatches, selectorString } from './types.ts';
+
+/** Container states that do not heal by waiting; a new pod stuck in one past the grace fails the rollout. */
+export const FATAL_WAITING_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CrashLoopBackOff',
+]);
+
+export interface PodProblem {
+  container: string;
+  reason: string;
+  message?: string;
+}
+
+/** The first container of a pod sitting in a fatal waiting state. */
+export function podProblem(pod: Pod): PodProblem | undefined {
+  const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  for (const s of statuses) {
+    const reason = s.state?.waiting?.reason;
+    if (reason && FATAL_WAITING_REASONS.has(reason)) return { container: s.name, reason, message: s.state?.waiting?.message };
+  }
+  return undefined;
+}
+
+export type WaitOutcome =
+  | { ok: true; deployment: Deployment; message: string }
+  | {
+      ok: false;
+      reason: 'ProgressDeadlineExceeded' | 'PodFailure' | 'Timeout' | 'Deleted' | 'Aborted' | 'WatchFailed';
+      message: string;
+      deployment: Deployment;
+      /** Names of pods of the new ReplicaSet that failed (PodFailure). */
+      pods: string[];
+    };
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** How long a new pod may sit in a fatal state before the rollout fails (default 15 s). */
+  failureGraceMs?: number;
+  signal?: AbortSignal;
+  logger: Logger;
+  /** Watch pods too, to fail fast (default true). */
+  watchPods?: boolean;
+}
+
+const ns = (d: Deployment) => encodeURIComponent(d.metadata.namespace ?? 'default');
+
+/**
+ * Waits for a Deployment's rollout, judged as `kubectl rollout status` judges it, from the
+ * object given (usually the answer to the patch) onward: one watch on the Deployment, re-opened
+ * from the last resourceVersion when the server ends it and re-listed on 410 Gone, and one
+ * watch on its pods to fail fast when new pods sit in a fatal state past the grace.
+ */
+export function waitForRollout(client: KubeClient, initial: Deployment, options: WaitOptions): Promise<WaitOutcome> {
+  const { logger } = options;
+  const name = initial.metadata.name;
+  const grace = options.failureGraceMs ?? 15_000;
+  return new Promise<WaitOutcome>((resolve) => {
+    let latest = initial;
+    let finished = false;
+    let lastMessage = '';
+    const stops: (() => void)[] = [];
+    const timers = new Set<NodeJS.Timeout>();
+    const finish = (o: WaitOutcome) => {
+      if (finished) return;
+      finished = true;
+      for (const s of stops.splice(0)) s();
+      for (const t of timers) clearTimeout(t);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(o);
+    };
+    const fail = (reason: Extract<WaitOutcome, { ok: false }>['reason'], message: string, pods: string[] = []) =>
+      finish({ ok: false, reason, message, deployment: latest, pods });
+    const onAbort = () => fail('Aborted', `stopped waiting for deployment "${name}"`);
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = setTimeout(
+      () => fail('Timeout', `timed out after ${Math.round(options.timeoutMs / 1000)}s: ${lastMessage || 'rollout did not finish'}`),
+      options.timeoutMs,
+    );
+    timers.add(deadline);
+
+    const judge = (d: Deployment) => {
+      latest = d;
+      const j = judgeRollout(d);
+      if (j.state === 'done') return finish({ ok: true, deployment: d, message: j.message });
+      if (j.state === 'failed') return fail('ProgressDeadlineExceeded', j.message, []);
+      if (j.message !== lastMessage) {
+        lastMessage = j.message;
+        logger.info(j.message);
+      }
+      recheckPods();
+    };
+
+    // A resilient watch: re-opened from the last resourceVersion, re-listed on 410 Gone.
+    const keepWatching = <T extends { metadata: { resourceVersion?: string } }>(
+      label: string,
+      path: string,
+      baseQuery: Record<string, string>,
+      startRv: string | undefined,
+      onEvent: (e: WatchEvent<T>) => void,
+      relist: () => Promise<string | undefined>,
+    ) => {
+      let rv = startRv;
+      const open = async (): Promise<void> => {
+        if (finished) return;
+        let gone = false;
+        const ended = (err: unknown) => {
+          if (finished) return;
+          if (gone || (err as { statusCode?: number })?.statusCode === 410) {
+            logger.debug(`${label} watch: resourceVersion too old, listing again`);
+            relist()
+              .then((newRv) => {
+                rv = newRv;
+                return open();
+              })
+              .catch((e) => fail('WatchFailed', `watching ${label} failed: ${errorMessage(e)}`));
+            return;
+          }
+          logger.debug(`${label} watch ended${err ? ` (${errorMessage(err)})` : ''}; re-opening from ${rv}`);
+          void open();
+        };
+        try {
+          await retry(
+            async () => {
+              if (finished) return;
+              let opened = false;
+              let openError: unknown;
+              const stop = await client.watch<T>(
+                path,
+                { ...baseQuery, resourceVersion: rv, allowWatchBookmarks: 'true' },
+                (e) => {
+                  if (finished) return;
+                  if (e.type === 'ERROR') {
+                    if ((e.object as unknown as { code?: number }).code === 410) gone = true;
+                    return;
+                  }
+                  if (e.object?.metadata?.resourceVersion) rv = e.object.metadata.resourceVersion;
+                  if (e.type !== 'BOOKMARK') onEvent(e);
+                },
+                (err) => {
+                  if (!opened) openError = err ?? new Error('watch closed at once');
+                  else ended(err);
+                },
+              );
+              // client-node reports a failed open through `done` before resolving: retry it here.
+              if (openError !== undefined) throw openError;
+              opened = true;
+              stops.push(stop);
+            },
+            {
+              attempts: 6,
+              baseDelayMs: 300,
+              maxDelayMs: 5000,
+              isRetryable: (e) => (e as { statusCode?: number })?.statusCode !== 410 && !finished,
+            },
+          );
+        } catch (e) {
+          if ((e as { statusCode?: number })?.statusCode === 410) return ended(e);
+          fail('WatchFailed', `watching ${label} failed: ${errorMessage(e)}`);
+        }
+      };
+      void open();
+    };
+
+    keepWatching<Deployment>(
+      `deployment ${name}`,
+      `/apis/apps/v1/namespaces/${ns(initial)}/deployments`,
+      { fieldSelector: `metadata.name=${name}` },
+      initial.metadata.resourceVersion,
+      (e) => {
+        if (e.object.metadata.name !== name) return;
+        if (e.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
+        judge(e.object);
+      },
+      async () => {
+        const d = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
+        judge(d);
+        return d.metadata.resourceVersion;
+      },
+    );
+
+    // Pods: fail fast on new pods stuck in a fatal state.
+    const pods = new Map<string, Pod>();
+    const badSince = new Map<string, number>();
+    const rsRevision = new Map<string, Promise<number | undefined>>();
+    const revisionOfRs = (rsName: string) => {
+      let p = rsRevision.get(rsName);
+      if (!p) {
+        p = client
+          .request<ReplicaSet>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/replicasets/${rsName}`, { allow: [404] })
+          .then((rs) => revisionOf(rs))
+          .catch(() => undefined);
+        rsRevision.set(rsName, p);
+      }
+      return p;
+    };
+    const isNewPod = async (pod: Pod): Promise<boolean> => {
+      const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller);
+      const want = revisionOf(latest);
+      if (owner && want !== undefined) {
+        const have = await revisionOfRs(owner.name);
+        if (have !== undefined) return have === want;
+      }
+      // Fallback: the pod runs the Deployment's current images.
+      const images = new Map((latest.spec.template.spec?.containers ?? []).map((c) => [c.name, c.image]));
+      return (pod.spec?.containers ?? []).every((c) => images.get(c.name) === c.image);
+    };
+    const checkPod = (podName: string) => {
+      if (finished) return;
+      const pod = pods.get(podName);
+      const problem = pod && podProblem(pod);
+      if (!pod || !problem) {
+        badSince.delete(podName);
+        return;
+      }
+      const since = badSince.get(podName) ?? Date.now();
+      badSince.set(podName, since);
+      const left = since + grace - Date.now();
+      if (left > 0) {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          checkPod(podName);
+        }, left);
+        timers.add(t);
+        return;
+      }
+      void isNewPod(pod).then((isNew) => {
+        if (finished || !isNew) return;
+        const failing = [...pods.values()].filter((p) => podProblem(p)).map((p) => p.metadata.name);
+        fail(
+          'PodFailure',
+          `pod ${podName}: container ${problem.container} is in ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`,
+          failing,
+        );
+      });
+    };
+    function recheckPods() {
+      for (const p of pods.keys()) if (!badSince.has(p)) checkPod(p);
+    }
+    if (options.watchPods !== false) {
+      keepWatching<Pod>(
+        `pods of ${name}`,
+        `/api/v1/namespaces/${ns(initial)}/pods`,
+        { labelSelector: selectorString(initial.spec.selector) },
+        undefined,
+        (e) => {
+          const p = e.object;
+          if (!selectorMatches(initial.spec.selector, p.metadata.labels)) return;
+          if (e.type === 'DELETED') {
+            pods.delete(p.metadata.name);
+            badSince.delete(p.metadata.name);
+            return;
+          }
+          pods.set(p.metadata.name, p);
+          checkPod(p.metadata.name);
+        },
+        async () => {
+          pods.clear();
+          badSince.clear();
+          return undefined;
+        },
+      );
+    }
+    judge(initial);
+  });
+}
