@@ -133,13 +133,20 @@ export function classifySmtpError(err: unknown, target: Pick<EmailTarget, 'usern
     });
   }
   if (TLS_CODES.has(code) || TLS_CODES.has(inner) || ((code === 'ESOCKET' || code === 'ETLS') && PERMANENT_SOCKET.test(e.message ?? ''))) {
-    const hint = /wrong version number/i.test(e.message ?? '')
-      ? ` (smtp-tls ${target.tls}: is the port right? 465 speaks implicit TLS, 587 and 25 STARTTLS)`
-      : ' (trust a private CA with smtp-ca-file or NODE_EXTRA_CA_CERTS)';
-    return new DeliveryError(`SMTP TLS failed: ${firstLine(e.message)}${hint}`, { retryable: false, cause: err });
+    if (/wrong version number/i.test(e.message ?? '')) {
+      return new DeliveryError(
+        `SMTP TLS failed: the server does not speak implicit TLS on this port (smtp-tls ${target.tls}; 465 speaks implicit TLS, 587 and 25 use STARTTLS)`,
+        { retryable: false, cause: err },
+      );
+    }
+    return new DeliveryError(`SMTP TLS failed: ${firstLine(e.message)} (trust a private CA with smtp-ca-file or NODE_EXTRA_CA_CERTS)`, {
+      retryable: false,
+      cause: err,
+    });
   }
   if (typeof e.responseCode === 'number') {
-    const what = `SMTP ${e.command ? `${e.command} ` : ''}refused: ${response || firstLine(e.message)}`;
+    const hint = e.command === 'STARTTLS' ? ' (smtp-tls starttls needs a server that offers STARTTLS)' : '';
+    const what = `SMTP ${e.command ? `${e.command} ` : ''}refused: ${response || firstLine(e.message)}${hint}`;
     return new DeliveryError(what, { retryable: e.responseCode < 500, cause: err });
   }
   if (['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'ESTREAM'].includes(code)) {
