@@ -1,0 +1,101 @@
+/**
+ * The sandbox Kubernetes API server: HTTPS on loopback, in-memory, with a deployment and
+ * replica set controller, a simulated kubelet and a loopback HTTP port per Service.
+ * See README.md in this folder.
+ */
+
+import type { ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Api } from './api.ts';
+import { Behaviours, type ImageBehaviour } from './behaviours.ts';
+import { Controllers } from './controller.ts';
+import { Kubelet } from './kubelet.ts';
+import { createHandler } from './server.ts';
+import { Store } from './store.ts';
+import { ServiceTraffic } from './traffic.ts';
+
+export type { ImageBehaviour } from './behaviours.ts';
+export type { KObject } from './types.ts';
+
+export interface KubeServerOptions {
+  host?: string;
+  port?: number;
+  tls: { cert: string; key: string };
+  /** Maps a bearer token to a user name; undefined means 401. May be async. */
+  authenticate: (token: string) => Promise<string | undefined> | string | undefined;
+  /** Whether an image reference can be pulled; false gives ErrImagePull then ImagePullBackOff. */
+  imageExists: (image: string) => Promise<boolean>;
+  /** How long a started container takes to become Ready, unless its image behaviour says otherwise. Default 300. */
+  defaultReadyDelayMs?: number;
+  /** How many changes the store keeps for watches resuming from a resourceVersion (older ones get 410 Gone). Default 10000. */
+  watchHistory?: number;
+  log?: (line: string) => void;
+}
+
+export interface KubeServer {
+  url: string;
+  behaviours: { set(b: ImageBehaviour): void; list(): ImageBehaviour[]; reset(): void };
+  services(): { namespace: string; name: string; url: string }[];
+  close(): Promise<void>;
+}
+
+export async function startKubeServer(options: KubeServerOptions): Promise<KubeServer> {
+  const store = new Store(options.watchHistory ?? 10_000);
+  const api = new Api(store);
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    api.create('namespaces', undefined, { metadata: { name: ns } });
+  const behaviours = new Behaviours();
+  const kubelet = new Kubelet(api, behaviours, {
+    imageExists: options.imageExists,
+    defaultReadyDelayMs: options.defaultReadyDelayMs ?? 300,
+  });
+  const controllers = new Controllers(api);
+  const host = options.host ?? '127.0.0.1';
+  const traffic = new ServiceTraffic(api, behaviours, host);
+  const openWatches = new Set<ServerResponse>();
+  const handler = createHandler({
+    api,
+    authenticate: options.authenticate,
+    logs: (pod, o) => kubelet.logs(pod, o),
+    log: options.log,
+    openWatches,
+  });
+  const server = createServer({ cert: options.tls.cert, key: options.tls.key, keepAlive: true }, (req, res) => {
+    void handler(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  kubelet.start();
+  controllers.start();
+  traffic.start();
+  let closed: Promise<void> | undefined;
+  return {
+    url: `https://${host}:${port}`,
+    behaviours: {
+      set: (b) => behaviours.set(b),
+      list: () => behaviours.list(),
+      reset: () => behaviours.reset(),
+    },
+    services: () => traffic.list(),
+    close() {
+      closed ??= (async () => {
+        controllers.stop();
+        kubelet.stop();
+        for (const w of openWatches) w.end();
+        openWatches.clear();
+        store.closeWatchers();
+        await traffic.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closed;
+    },
+  };
+}
