@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isEksToken, verifyEksToken } from './aws/eks-token.ts';
 import { startAwsEndpoint } from './aws/server.ts';
 import { ensureCertificates } from './certs.ts';
 import { type ImageBehaviour, startControlServer } from './control.ts';
@@ -101,8 +102,10 @@ export async function runDaemon(dir: string): Promise<void> {
     const aws = await startAwsEndpoint({
       region: SANDBOX_REGION,
       accountId: SANDBOX_ACCOUNT,
+      userName: SANDBOX_IAM_USER,
       accessKeyId,
       secretAccessKey,
+      ecrStateFile: join(dir, 'ecr.json'),
       registry: registryClient,
       registryUser,
       registryPassword,
@@ -219,6 +222,31 @@ interface KubeStartOptions {
   registry: RegistryClient;
 }
 
+/** Maps a bearer token to a user: the sandbox token → sandbox-admin, a valid EKS token → the IAM ARN. */
+export function sandboxAuthenticator(o: {
+  sandboxToken: string;
+  awsUrl: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  log?: (line: string) => void;
+}) {
+  const extraHosts = [new URL(o.awsUrl).host];
+  return (token: string): string | undefined => {
+    if (token === o.sandboxToken) return 'sandbox-admin';
+    if (!isEksToken(token)) return undefined;
+    const r = verifyEksToken(token, {
+      clusterName: SANDBOX_CLUSTER,
+      credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
+      accountId: SANDBOX_ACCOUNT,
+      userName: SANDBOX_IAM_USER,
+      extraHosts,
+    });
+    if (r.ok) return r.arn;
+    o.log?.(`kubernetes: EKS token rejected: ${r.reason}`);
+    return undefined;
+  };
+}
+
 /** Starts the Kubernetes API server (packages/sandbox/src/k8s) when it is there. */
 async function startKube(o: KubeStartOptions): Promise<KubePart | undefined> {
   const path = './k8s/index.ts';
@@ -232,7 +260,7 @@ async function startKube(o: KubeStartOptions): Promise<KubePart | undefined> {
   if (!mod.startKubeServer) return undefined;
   return mod.startKubeServer({
     tls: o.tls,
-    authenticate: (token: string) => (token === o.sandboxToken ? 'sandbox-admin' : undefined),
+    authenticate: sandboxAuthenticator({ ...o, log }),
     imageExists: (image: string) => o.registry.imageExists(image),
     log: (line: string) => log(`kubernetes: ${line}`),
   });

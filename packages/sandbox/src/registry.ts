@@ -233,6 +233,13 @@ export class RegistryClient {
     }
   }
 
+  /** The manifest digest of repository:reference (tag or digest), or undefined when absent. */
+  async digest(repository: string, reference: string): Promise<string | undefined> {
+    const res = await this.#request('HEAD', `/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } });
+    if (res.status !== 200) return undefined;
+    return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
   async #blobExists(repository: string, digest: string): Promise<boolean> {
     const res = await this.#request('HEAD', `/v2/${repository}/blobs/${digest}`);
     return res.status === 200;
