@@ -1,0 +1,213 @@
+/**
+ * docker-build: ECR login (or another registry), tags and labels from rules, build and push with
+ * buildx, docker or buildah, the digest read back, an optional scan gate, outputs and a summary.
+ * The post step logs out of the registry unless `logout: false`.
+ */
+import { join } from 'node:path';
+import { createEcrClient, type EcrSender, ensureRepository, getEcrLogin, listImageTags, waitForScanFindings } from '@tripo04os/aws';
+import { errorMessage, exec, formatDuration, hasCommand, UserError } from '@tripo04os/common';
+import {
+  atOrAbove,
+  type Builder,
+  buildAndPush,
+  clientFor,
+  computeLabels,
+  computeTags,
+  contextFromEnv,
+  countBySeverity,
+  defaultBuildArgs,
+  detectBuilders,
+  formatCounts,
+  login,
+  logout,
+  normalizeSeverity,
+  parseTrivyReport,
+  type ScanReport,
+  SEVERITIES,
+  tagOf,
+  trivyArgs,
+  trivyEnv,
+} from '@tripo04os/image';
+import { getState, group, isPost, runnerLogger as log, readActionInputs, run, Summary, saveState, setOutput } from '@tripo04os/kit';
+import { spec } from './inputs.ts';
+import { makePlan } from './plan.ts';
+
+async function post(): Promise<void> {
+  const state = getState('logout');
+  if (!state) return;
+  const { builder, registry } = JSON.parse(state) as { builder: Builder; registry: string };
+  await logout(builder, registry, { logger: log });
+}
+
+async function main(): Promise<void> {
+  // First, before anything can fail: the post step must know it is the post step.
+  saveState('isPost', 'true');
+  const inputs = readActionInputs(spec);
+  // One clock for the created label, BUILD_DATE and schedule dates.
+  const ctx = { ...(await contextFromEnv()), now: new Date() };
+  const [available, hasTrivy] = await Promise.all([
+    detectBuilders(),
+    inputs.scan === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
+  ]);
+  const plan = makePlan(inputs, { ctx, env: process.env, available, hasTrivy, cwd: process.cwd() });
+  const driver = { logger: log };
+
+  // Registry: where the image goes and the credentials for it.
+  let ecr: EcrSender | undefined;
+  const access = await group('Registry', async () => {
+    if (plan.target.kind === 'ecr') {
+      const client = await createEcrClient(plan.target.region);
+      ecr = client;
+      const token = await getEcrLogin(client, log);
+      const repo = plan.push
+        ? await ensureRepository(client, plan.target.repository, {
+            create: inputs.createRepository,
+            tagMutability: inputs.tagMutability,
+            ...(plan.lifecyclePolicy !== undefined ? { lifecyclePolicy: plan.lifecyclePolicy } : {}),
+            logger: log,
+          })
+        : { uri: `${token.registry}/${plan.target.repository}`, created: false };
+      log.info(`ECR repository ${repo.uri}${repo.created ? ' (created)' : ''}`);
+      return { image: repo.uri, registry: token.registry, credentials: { username: token.username, password: token.password } };
+    }
+    return { image: plan.target.image, registry: plan.target.registry, credentials: plan.target.credentials };
+  });
+  if (access.credentials) {
+    await login(plan.builder, access.registry, access.credentials.username, access.credentials.password, driver);
+    if (plan.logout) saveState('logout', JSON.stringify({ builder: plan.builder, registry: access.registry }));
+  }
+  setOutput('registry', access.registry);
+
+  // Tags and labels. The repository's tags decide whether a release is the highest.
+  const { client: registryClient, repository: repoPath } = clientFor(
+    access.image,
+    access.credentials ? { credentials: access.credentials } : {},
+  );
+  let flavor = plan.flavor;
+  let existingTags: string[] = [];
+  if (flavor.latest === 'auto' && tagOf(ctx) !== undefined) {
+    try {
+      existingTags =
+        ecr && plan.target.kind === 'ecr' ? await listImageTags(ecr, plan.target.repository) : await registryClient.listTags(repoPath);
+    } catch (err) {
+      log.warning(`Could not list the tags of ${access.image}, so latest is left where it is: ${errorMessage(err)}`);
+      flavor = { ...flavor, latest: 'false' };
+    }
+  }
+  const meta = computeTags({ rules: plan.rules, flavor, context: ctx, existingTags });
+  for (const note of meta.notes) log.info(note);
+  if (meta.tags.length === 0)
+    throw new UserError(`Input 'tags': no rule gives a tag for this ${ctx.eventName} event on ${ctx.ref}; add one (e.g. type=sha)`);
+  log.info(`latest: ${meta.latest ? 'yes' : 'no'} (${meta.latestReason})`);
+  const labels = computeLabels({ context: ctx, version: meta.version, labels: plan.labels });
+  const buildArgs = defaultBuildArgs(ctx, plan.buildArgs);
+  const refs = meta.tags.map((t) => `${access.image}:${t}`);
+
+  // Build and push.
+  const outcome = await group(`Build${plan.push ? ' and push' : ''} with ${plan.builder}`, () =>
+    buildAndPush(plan.builder, { ...plan.build, tags: refs, labels, buildArgs }, driver),
+  );
+  let digest = outcome.digest;
+  if (plan.push && !digest) digest = await registryClient.manifestDigest(repoPath, meta.tags[0] as string);
+  if (plan.push && !digest) throw new UserError(`Pushed ${refs[0]}, but the registry has no manifest for it`);
+  const imageRef = digest ? `${access.image}@${digest}` : '';
+
+  setOutput('image', access.image);
+  setOutput('tags', refs.join('\n'));
+  setOutput('version', meta.version);
+  setOutput('digest', digest ?? '');
+  setOutput('image-ref', imageRef);
+  setOutput('imageid', outcome.imageId ?? '');
+  setOutput(
+    'labels',
+    Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  );
+  setOutput('metadata', {
+    image: access.image,
+    tags: refs,
+    version: meta.version,
+    digest: digest ?? null,
+    'image-ref': imageRef || null,
+    imageid: outcome.imageId ?? null,
+    pushed: plan.push,
+    latest: meta.latest,
+    'latest-reason': meta.latestReason,
+    builder: plan.builder,
+    labels,
+    ...(outcome.metadata ? { buildx: outcome.metadata } : {}),
+  });
+
+  // Scan.
+  let report: ScanReport | undefined;
+  if (plan.scan.kind !== 'none') {
+    report = await group(`Scan (${plan.scan.kind})`, async () => {
+      if (plan.scan.kind === 'ecr' && ecr && plan.target.kind === 'ecr' && digest) {
+        const r = await waitForScanFindings(ecr, plan.target.repository, digest, {
+          timeoutMs: plan.scan.timeoutMs,
+          ignoreUnfixed: plan.scan.ignoreUnfixed,
+          logger: log,
+        });
+        if (r.status !== 'COMPLETE' && r.status !== 'ACTIVE')
+          log.warning(`ECR could not scan ${imageRef}: ${r.status}${r.description ? ` (${r.description})` : ''}`);
+        const findings = r.findings.map((f) => ({ ...f, severity: normalizeSeverity(f.severity) }));
+        return { scanner: 'ecr' as const, status: r.status, findings, counts: countBySeverity(findings) };
+      }
+      const output = join(process.env.RUNNER_TEMP ?? '/tmp', `trivy-${process.pid}.json`);
+      const target = imageRef || (refs[0] as string);
+      const insecure = /^(localhost|127\.|\[::1\])/.test(access.registry);
+      const args = trivyArgs({ image: target, output, ignoreUnfixed: plan.scan.ignoreUnfixed, timeoutMs: plan.scan.timeoutMs, insecure });
+      log.info(`$ trivy ${args.join(' ')}`);
+      const r = await exec('trivy', args, {
+        env: { ...process.env, ...trivyEnv(access.credentials?.username, access.credentials?.password) },
+      });
+      if (r.code !== 0) throw new UserError(`trivy failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+      const { readFile } = await import('node:fs/promises');
+      return parseTrivyReport(await readFile(output, 'utf8'), plan.scan.ignoreUnfixed);
+    });
+    log.info(`Scan: ${formatCounts(report.counts)}`);
+  }
+  const blocking = report ? atOrAbove(report.findings, plan.scan.threshold) : [];
+
+  // Summary.
+  const summary = new Summary().heading(`docker-build: ${access.image}`).table(
+    ['Image', 'Details'],
+    [
+      ['Name', access.image],
+      ['Tags', meta.tags.join('\n')],
+      ['Digest', digest ?? (plan.push ? '' : 'not pushed')],
+      ['Image ID', outcome.imageId],
+      ['Builder', plan.builder],
+      ['Build time', formatDuration(outcome.buildMs)],
+      ['Push time', plan.push ? formatDuration(outcome.pushMs) : 'not pushed'],
+      ['latest', `${meta.latest ? 'yes' : 'no'}: ${meta.latestReason}`],
+    ],
+  );
+  if (report) {
+    summary.heading(`Scan (${report.scanner}, ${report.status}): fail at ${plan.scan.threshold} or above`, 4);
+    summary.table(
+      SEVERITIES.filter((s) => s !== 'UNDEFINED' || report.counts[s] > 0),
+      [SEVERITIES.filter((s) => s !== 'UNDEFINED' || report.counts[s] > 0).map((s) => report.counts[s])],
+    );
+    if (blocking.length > 0) {
+      summary.table(
+        ['Finding', 'Severity', 'Package', 'Fixed in'],
+        blocking.slice(0, 30).map((f) => [f.uri ? `[${f.id}](${f.uri})` : f.id, f.severity, f.package, f.fixedVersion]),
+      );
+    }
+  }
+  await summary.write();
+
+  if (blocking.length > 0) {
+    const shown = blocking
+      .slice(0, 5)
+      .map((f) => `${f.id} (${f.severity})`)
+      .join(', ');
+    throw new UserError(
+      `Scan found ${blocking.length} vulnerabilit${blocking.length === 1 ? 'y' : 'ies'} at or above ${plan.scan.threshold} in ${imageRef || refs[0]}: ${shown}${blocking.length > 5 ? ', …' : ''}`,
+    );
+  }
+}
+
+await run(() => (isPost() ? post() : main()));

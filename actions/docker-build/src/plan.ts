@@ -1,0 +1,221 @@
+/**
+ * Turns the inputs into a checked plan before anything happens: every bad input fails here with
+ * one line (unknown tag rule, missing context or Dockerfile, invalid repository name, push with
+ * no registry access, a builder that cannot do what is asked).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError, UserError } from '@tripo04os/common';
+import {
+  type Available,
+  type Builder,
+  type BuildSpec,
+  checkCapabilities,
+  chooseBuilder,
+  DEFAULT_TAG_RULES,
+  type Flavor,
+  type GitContext,
+  isPullRequest,
+  isValidImageName,
+  isValidRepositoryName,
+  parseFlavor,
+  parseTagRules,
+  registryOf,
+  type TagRule,
+  type Threshold,
+} from '@tripo04os/image';
+import type { Inputs } from '@tripo04os/kit';
+import type { spec } from './inputs.ts';
+
+export type ActionInputs = Inputs<typeof spec>;
+
+export type Target =
+  | { kind: 'ecr'; repository: string; region: string }
+  | { kind: 'registry'; image: string; registry: string; credentials?: { username: string; password: string } };
+
+export interface Plan {
+  target: Target;
+  push: boolean;
+  builder: Builder;
+  rules: TagRule[];
+  flavor: Flavor;
+  /** The build minus what needs the registry (tags) and the event (labels, args). */
+  build: Omit<BuildSpec, 'tags' | 'labels' | 'buildArgs'>;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  lifecyclePolicy?: string;
+  scan: { kind: 'none' | 'ecr' | 'trivy'; threshold: Threshold; ignoreUnfixed: boolean; timeoutMs: number };
+  logout: boolean;
+}
+
+function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, '');
+  return host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+}
+
+/** Whether docker or containers auth files already hold credentials for a registry. */
+export function hasStoredCredentials(registry: string, env: NodeJS.ProcessEnv): boolean {
+  const files = [
+    join(env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker'), 'config.json'),
+    env.REGISTRY_AUTH_FILE,
+    env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json') : undefined,
+  ].filter((f): f is string => !!f);
+  const keys =
+    registry === 'docker.io' ? ['docker.io', 'https://index.docker.io/v1/', 'index.docker.io'] : [registry, `https://${registry}`];
+  for (const f of files) {
+    try {
+      const cfg = JSON.parse(readFileSync(f, 'utf8')) as {
+        auths?: Record<string, unknown>;
+        credHelpers?: Record<string, string>;
+        credsStore?: string;
+      };
+      if (cfg.credsStore) return true;
+      if (keys.some((k) => cfg.auths?.[k] !== undefined || cfg.credHelpers?.[k] !== undefined)) return true;
+    } catch {}
+  }
+  return false;
+}
+
+export interface PlanOptions {
+  ctx: GitContext;
+  env: NodeJS.ProcessEnv;
+  available: Available;
+  hasTrivy: boolean;
+  /** Working directory (GITHUB_WORKSPACE). */
+  cwd: string;
+}
+
+export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
+  // Where the image goes.
+  let target: Target;
+  if (inputs.repository && inputs.image) {
+    throw new InputError('image', inputs.image, 'give repository (an ECR repository) or image (another registry), not both');
+  }
+  if (inputs.repository) {
+    if (!isValidRepositoryName(inputs.repository)) {
+      throw new InputError(
+        'repository',
+        inputs.repository,
+        'expected an ECR repository name: 2-256 lower-case letters, digits and . _ - / (e.g. tripo04os-ai-support)',
+      );
+    }
+    const region = inputs.region ?? o.env.AWS_DEFAULT_REGION;
+    if (!region)
+      throw new InputError(
+        'region',
+        '',
+        'an ECR repository needs a region (set region, or AWS_REGION with aws-actions/configure-aws-credentials)',
+      );
+    target = { kind: 'ecr', repository: inputs.repository, region };
+  } else if (inputs.image) {
+    if (!isValidImageName(inputs.image)) {
+      throw new InputError(
+        'image',
+        inputs.image,
+        'expected an image name without tag, e.g. ghcr.io/tripo04os/ai-support (lower-case path)',
+      );
+    }
+    if ((inputs.username && !inputs.password) || (!inputs.username && inputs.password)) {
+      throw new InputError(inputs.username ? 'password' : 'username', '', 'username and password go together');
+    }
+    const registry = registryOf(inputs.image);
+    target = {
+      kind: 'registry',
+      image: inputs.image,
+      registry,
+      ...(inputs.username && inputs.password ? { credentials: { username: inputs.username, password: inputs.password } } : {}),
+    };
+  } else {
+    throw new InputError('repository', '', 'give repository (an ECR repository name) or image (a full image name for another registry)');
+  }
+
+  const push = inputs.push === 'auto' ? !isPullRequest(o.ctx) : inputs.push === 'true';
+  if (
+    push &&
+    target.kind === 'registry' &&
+    !target.credentials &&
+    !isLoopbackRegistry(target.registry) &&
+    !hasStoredCredentials(target.registry, o.env)
+  ) {
+    throw new InputError(
+      'push',
+      inputs.push,
+      `pushing to ${target.registry} needs registry access: give username and password, log in before this step, or use repository for ECR`,
+    );
+  }
+
+  // The build context and Dockerfile.
+  const context = inputs.context;
+  const contextPath = resolve(o.cwd, context);
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(context) && !(existsSync(contextPath) && statSync(contextPath).isDirectory())) {
+    throw new InputError('context', context, 'expected a folder of the checked-out repository (did actions/checkout run?)');
+  }
+  const file = inputs.file ?? join(context, 'Dockerfile');
+  const filePath = resolve(o.cwd, file);
+  if (!existsSync(filePath) || !statSync(filePath).isFile()) {
+    throw new InputError(
+      inputs.file ? 'file' : 'context',
+      inputs.file ?? context,
+      inputs.file ? 'no such Dockerfile' : 'no Dockerfile in this folder; set file',
+    );
+  }
+
+  const rules = parseTagRules(inputs.tags.length > 0 ? inputs.tags : DEFAULT_TAG_RULES);
+  const flavor = parseFlavor(inputs.flavor);
+
+  let lifecyclePolicy: string | undefined;
+  if (inputs.lifecyclePolicy !== undefined) {
+    if (inputs.lifecyclePolicy === 'none') lifecyclePolicy = '';
+    else {
+      try {
+        const parsed = JSON.parse(inputs.lifecyclePolicy) as { rules?: unknown };
+        if (!Array.isArray(parsed.rules)) throw new Error('no rules');
+      } catch {
+        throw new InputError(
+          'lifecycle-policy',
+          inputs.lifecyclePolicy,
+          'expected an ECR lifecycle policy JSON document with "rules", or none',
+        );
+      }
+      lifecyclePolicy = inputs.lifecyclePolicy;
+    }
+  }
+
+  if (inputs.scan === 'ecr' && target.kind !== 'ecr')
+    throw new InputError('scan', 'ecr', 'scan: ecr needs repository (an ECR repository); use trivy for other registries');
+  if (inputs.scan === 'ecr' && !push)
+    throw new InputError('scan', 'ecr', 'ECR scans pushed images; this run does not push (push is false or this is a pull request)');
+  if (inputs.scan === 'trivy' && !o.hasTrivy) {
+    throw new UserError(
+      "Input 'scan' is 'trivy', but the trivy binary is not on the PATH: install it first (aquasecurity/setup-trivy pinned by commit SHA) or use scan: ecr",
+    );
+  }
+
+  const build = {
+    context,
+    ...(inputs.file ? { file: inputs.file } : {}),
+    ...(inputs.target ? { target: inputs.target } : {}),
+    platforms: inputs.platforms,
+    cacheFrom: inputs.cacheFrom,
+    cacheTo: inputs.cacheTo,
+    provenance: inputs.provenance,
+    push,
+  };
+  const builder = chooseBuilder(inputs.builder, o.available);
+  checkCapabilities(builder, { ...build, tags: [], labels: {}, buildArgs: {} }, o.available);
+
+  return {
+    target,
+    push,
+    builder,
+    rules,
+    flavor,
+    build,
+    buildArgs: inputs.buildArgs,
+    labels: inputs.labels,
+    ...(lifecyclePolicy !== undefined ? { lifecyclePolicy } : {}),
+    scan: { kind: inputs.scan, threshold: inputs.severityThreshold, ignoreUnfixed: inputs.ignoreUnfixed, timeoutMs: inputs.scanTimeout },
+    logout: inputs.logout,
+  };
+}
