@@ -1,0 +1,45 @@
+import { InputError, type Logger } from '@tripo04os/common';
+import type { KubeClient } from '@tripo04os/kube';
+
+export interface AccessInputs {
+  clusterName?: string;
+  region?: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
+export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
+  const { KubeClient } = await import('@tripo04os/kube');
+  if (i.clusterName) {
+    if (!i.region) throw new InputError('region', '', 'it is required with cluster-name (or set AWS_REGION)');
+    const { callerIdentity, defaultCredentials, describeEksCluster, eksTokenProvider } = await import('@tripo04os/aws');
+    const credentials = await defaultCredentials();
+    const cluster = await describeEksCluster(i.clusterName, i.region, credentials);
+    logger.info(`EKS cluster ${cluster.name} (${i.region}): ${cluster.endpoint}`);
+    const tokens = eksTokenProvider({ clusterName: cluster.name, region: i.region, credentials, onToken: (t) => logger.mask(t) });
+    const region = i.region;
+    return KubeClient.connect(
+      {
+        kind: 'token',
+        server: cluster.endpoint,
+        caData: cluster.caData,
+        token: () => tokens.getToken(),
+        identity: async () => {
+          const arn = await callerIdentity(region, credentials);
+          return arn ? `IAM identity ${arn}` : undefined;
+        },
+        accessHint: `check the EKS access entries of cluster ${cluster.name} (or its aws-auth ConfigMap) and the Kubernetes RBAC bound to that identity`,
+        label: cluster.name,
+      },
+      logger,
+    );
+  }
+  if (i.kubeconfig) {
+    logger.mask(i.kubeconfig);
+    return KubeClient.connect({ kind: 'kubeconfig', content: i.kubeconfig, context: i.context }, logger);
+  }
+  const file = env.KUBECONFIG?.split(':')[0];
+  if (file) return KubeClient.connect({ kind: 'kubeconfig', file, context: i.context }, logger);
+  throw new InputError('cluster-name', '', 'set cluster-name (EKS), kubeconfig, or the KUBECONFIG environment variable');
+}

@@ -1,0 +1,142 @@
+import { defineInputs } from '@tripo04os/kit';
+
+/** The inputs of kubectl-deploy; action.yml at the repository root declares the same. */
+export const spec = defineInputs({
+  'cluster-name': {
+    type: 'string',
+    description:
+      'EKS cluster name. The endpoint and CA come from EKS DescribeCluster and the token is signed with the AWS credentials of the job (no aws CLI). Leave empty to use kubeconfig or KUBECONFIG.',
+    pattern: /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+    accepts: 'an EKS cluster name (letters, digits, - and _)',
+  },
+  region: {
+    type: 'string',
+    description: 'AWS region of the EKS cluster (default: AWS_REGION).',
+    env: 'AWS_REGION',
+    pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+    accepts: 'an AWS region such as us-east-1',
+  },
+  kubeconfig: {
+    type: 'string',
+    description: 'Kubeconfig content (masked). Used when cluster-name is empty; else the file named by KUBECONFIG.',
+  },
+  context: {
+    type: 'string',
+    description: 'Kubeconfig context to use (default: its current-context).',
+  },
+  namespace: {
+    type: 'string',
+    description: 'Namespace of the Deployments in images and of manifests that name none.',
+    default: 'default',
+    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    accepts: 'a Kubernetes namespace name (lower-case letters, digits and -)',
+  },
+  action: {
+    type: 'enum',
+    values: ['deploy', 'rollback'],
+    default: 'deploy',
+    description: 'deploy: roll out images and manifests. rollback: return deployments to their previous revision or to revision.',
+  },
+  strategy: {
+    type: 'enum',
+    values: ['rolling'],
+    default: 'rolling',
+    description: "Deployment strategy. rolling: the Deployment's own rolling update, all Deployments at once.",
+  },
+  timeout: {
+    type: 'duration',
+    default: '10m',
+    minMs: 1000,
+    description: 'How long each rollout may take (e.g. 90s, 10m).',
+  },
+  images: {
+    type: 'list',
+    description:
+      'One per line: deployment=image or deployment/container=image. Without a container, the one whose image repository matches, else the only one.',
+  },
+  manifests: {
+    type: 'list',
+    description:
+      'Files, folders or globs of YAML manifests (multi-document), applied with server-side apply in dependency order. Images whose repository matches an images entry are replaced.',
+  },
+  'substitute-env': {
+    type: 'boolean',
+    default: false,
+    description: 'Replace ${VAR} in manifests with environment variables ($${VAR} stays literal).',
+  },
+  'config-map': {
+    type: 'string',
+    description: 'Name of a ConfigMap to create or update from config-map-data.',
+    pattern: /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/,
+    accepts: 'a Kubernetes object name',
+  },
+  'config-map-data': {
+    type: 'map',
+    keyPattern: /^[-._a-zA-Z0-9]+$/,
+    description: 'ConfigMap data, one key=value per line.',
+  },
+  secret: {
+    type: 'string',
+    description: 'Name of a Secret to create or update from secret-env.',
+    pattern: /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/,
+    accepts: 'a Kubernetes object name',
+  },
+  'secret-env': {
+    type: 'list',
+    commas: true,
+    description:
+      'Names of environment variables whose values go into the Secret (set them with env:). Values are masked and never printed.',
+  },
+  'health-check-url': {
+    type: 'url',
+    schemes: ['https', 'http'],
+    description: 'URL checked after all rollouts; a failure rolls back (when auto-rollback is on).',
+  },
+  'health-check-retries': {
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 1000,
+    description: 'Health check attempts in all.',
+  },
+  'health-check-interval': {
+    type: 'duration',
+    default: '10s',
+    description: 'Wait between health check attempts.',
+  },
+  'health-check-expect': {
+    type: 'string',
+    default: '200-399',
+    pattern: /^\s*[1-5]\d\d\s*(-\s*[1-5]\d\d\s*)?$/,
+    accepts: 'a status code such as 200 or a range such as 200-399',
+    description: 'Accepted HTTP status code or range.',
+  },
+  'auto-rollback': {
+    type: 'boolean',
+    default: true,
+    description:
+      'When a rollout or the health check fails, return every Deployment this run changed to its previous revision (deleting those it created) and restore ConfigMaps/Secrets it changed.',
+  },
+  deployments: {
+    type: 'list',
+    commas: true,
+    description: 'For action: rollback, the Deployments to roll back (lines or commas).',
+  },
+  revision: {
+    type: 'integer',
+    min: 1,
+    description: 'For action: rollback, the revision to return to (default: the previous one).',
+  },
+  annotate: {
+    type: 'boolean',
+    default: true,
+    description:
+      'Annotate Deployments with kubernetes.io/change-cause and tripo04os.io/deployed-by (repo, sha, run URL, actor), so rollout history says who deployed what.',
+  },
+  'failure-grace': {
+    type: 'duration',
+    default: '20s',
+    description:
+      'How long new pods may sit in ErrImagePull/ImagePullBackOff, InvalidImageName, CreateContainerConfigError or CrashLoopBackOff before the rollout fails without waiting for the timeout.',
+  },
+});
