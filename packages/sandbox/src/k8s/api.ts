@@ -42,8 +42,9 @@ function specOf(resource: string, o: KObject): string {
 }
 
 function comparable(o: KObject): string {
-  const { managedFields: _m, resourceVersion: _r, ...meta } = o.metadata;
-  return JSON.stringify({ ...o, metadata: meta });
+  const { managedFields, resourceVersion: _r, ...meta } = o.metadata;
+  const fields = managedFields?.map(({ time: _t, ...e }) => e);
+  return JSON.stringify({ ...o, metadata: meta, fields });
 }
 
 export class Api {

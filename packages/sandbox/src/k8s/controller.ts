@@ -425,7 +425,7 @@ export class Controllers {
           scaledDown = true;
         }
       const oldPods = oldRSs.reduce(
-        (n, rs) => n + (this.api.store.get('replicasets', ns, rs.metadata.name!) as ReplicaSet | undefined)?.status?.replicas! || 0,
+        (n, rs) => n + ((this.api.store.get('replicasets', ns, rs.metadata.name!) as ReplicaSet | undefined)?.status?.replicas ?? 0),
         0,
       );
       if (scaledDown || oldPods > 0) {

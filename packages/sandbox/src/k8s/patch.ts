@@ -95,10 +95,10 @@ function mergeList(orig: unknown, patch: unknown[], key: string): unknown[] {
   return out;
 }
 
-function reorder(list: unknown, order: unknown, key: string | undefined): unknown {
+function reorder(list: unknown, order: unknown, _key: string | undefined): unknown {
   if (!Array.isArray(list) || !Array.isArray(order)) return list;
   const pos = (x: unknown) => {
-    const i = order.findIndex((o) => (key ? sameKey(o, x, key) : o === x));
+    const i = order.indexOf(x);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
   return list
@@ -167,11 +167,11 @@ export function fieldSet(v: unknown, top = true): FieldSet {
   const out: FieldSet = {};
   if (!isRecord(v)) return out;
   for (const [k, x] of Object.entries(v)) {
-    if (top && (k === 'apiVersion' || k === 'kind' || k === 'status')) continue;
+    if (k.startsWith('$') || (top && (k === 'apiVersion' || k === 'kind' || k === 'status'))) continue;
     if (top && k === 'metadata' && isRecord(x)) {
       const meta: FieldSet = {};
       for (const [mk, mx] of Object.entries(x)) {
-        if (SKIP_META.has(mk) || mk === 'name' || mk === 'namespace') continue;
+        if (SKIP_META.has(mk) || mk === 'name' || mk === 'namespace' || mk.startsWith('$')) continue;
         meta[`f:${mk}`] = isRecord(mx) ? fieldSet(mx, false) : {};
       }
       if (Object.keys(meta).length) out['f:metadata'] = meta;

@@ -225,3 +225,48 @@ export function apiGroup(name: string): Record<string, unknown> | undefined {
     preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
   };
 }
+
+/**
+ * A minimal OpenAPI v3 document per group-version: one PATCH operation per kind that takes the
+ * `fieldValidation` query parameter, which is what kubectl checks before leaving validation to
+ * the server (`--validate=strict` then works without a client-side schema).
+ */
+export function openApiV3Root(): Record<string, unknown> {
+  return {
+    paths: {
+      'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=sandbox1' },
+      'apis/apps/v1': { serverRelativeURL: '/openapi/v3/apis/apps/v1?hash=sandbox1' },
+    },
+  };
+}
+
+export function openApiV3(group: string, version: string): Record<string, unknown> | undefined {
+  const own = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (own.length === 0) return undefined;
+  const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const paths: Record<string, unknown> = {};
+  for (const r of own) {
+    const path = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.name}/{name}` : `${prefix}/${r.name}/{name}`;
+    paths[path] = {
+      patch: {
+        operationId: `patch${r.kind}`,
+        parameters: [
+          { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
+          { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
+          { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
+          { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
+        ],
+        requestBody: {
+          content: {
+            'application/json-patch+json': { schema: { type: 'object' } },
+            'application/merge-patch+json': { schema: { type: 'object' } },
+          },
+        },
+        responses: { '200': { description: 'OK' } },
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+      },
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths, components: { schemas: {} } };
+}

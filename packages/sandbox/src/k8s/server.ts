@@ -7,7 +7,17 @@ import { parse as parseYaml } from 'yaml';
 import type { Api, PatchType, WriteOptions } from './api.ts';
 import { ApiError, badRequest, internal, methodNotAllowed, notFound, statusOf, unauthorized, unsupportedMediaType } from './errors.ts';
 import { decodeProtobuf } from './protobuf.ts';
-import { apiGroup, apiGroupList, findResource, groupVersion, type ResourceInfo, resourceList, SERVER_VERSION } from './resources.ts';
+import {
+  apiGroup,
+  apiGroupList,
+  findResource,
+  groupVersion,
+  openApiV3,
+  openApiV3Root,
+  type ResourceInfo,
+  resourceList,
+  SERVER_VERSION,
+} from './resources.ts';
 import {
   matchFields,
   matchRequirements,
@@ -411,6 +421,11 @@ export function createHandler(ctx: HandlerContext) {
         });
       }
       if (path === '/apis') return send(res, 200, apiGroupList());
+      if (path === '/openapi/v3') return send(res, 200, openApiV3Root());
+      if (path === '/openapi/v3/api/v1' || path === '/openapi/v3/apis/apps/v1') {
+        const doc = path.endsWith('/api/v1') ? openApiV3('', 'v1') : openApiV3('apps', 'v1');
+        return send(res, 200, doc);
+      }
       if (segs[0] === 'api' && segs[1] === 'v1') {
         if (segs.length === 2) return send(res, 200, resourceList('', 'v1'));
         const r = route('', 'v1', segs.slice(2));
