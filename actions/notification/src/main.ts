@@ -1,22 +1,41 @@
 import { access, constants } from 'node:fs/promises';
 import { InputError, UserError } from '@tripo04os/common';
 import { mask, readActionInputs, run, runnerLogger, Summary, setOutput } from '@tripo04os/kit';
-import {
-  buildMessage,
-  configuredChannels,
-  type EmailTarget,
-  type NotifyTargets,
-  notify,
-  parsePayload,
-  parseSmtpUrl,
-  runContext,
-} from '@tripo04os/notify';
+import type { EmailTarget, NotifyTargets } from '@tripo04os/notify';
 import { spec } from './inputs.ts';
 
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/;
 
+/** Inputs that configure a channel (or belong to one): with none of them there is nothing to do. */
+const CHANNEL_INPUTS = [
+  'slackWebhookUrl',
+  'slackToken',
+  'slackChannel',
+  'slackTs',
+  'slackThreadTs',
+  'teamsWebhookUrl',
+  'discordWebhookUrl',
+  'webhookUrl',
+  'webhookSecret',
+  'smtpUrl',
+  'smtpHost',
+  'emailTo',
+] as const;
+const NO_CHANNEL =
+  'No channel configured: set slack-webhook-url, slack-token with slack-channel, teams-webhook-url, discord-webhook-url, webhook-url, or smtp-url/smtp-host with email-to';
+
 async function main(): Promise<void> {
   const inputs = readActionInputs(spec);
+  if (
+    CHANNEL_INPUTS.every((k) => {
+      const v = inputs[k];
+      return v === undefined || (Array.isArray(v) && v.length === 0);
+    })
+  ) {
+    throw new UserError(NO_CHANNEL);
+  }
+  // The channel code (and marked) loads only once there is something to send.
+  const { buildMessage, configuredChannels, notify, parsePayload, runContext } = await import('@tripo04os/notify');
   const secrets: string[] = [];
   const secret = (value: string | undefined) => {
     if (!value) return;
@@ -64,9 +83,7 @@ async function main(): Promise<void> {
 
   const channels = configuredChannels(targets);
   if (channels.length === 0) {
-    throw new UserError(
-      'No channel configured: set slack-webhook-url, slack-token with slack-channel, teams-webhook-url, discord-webhook-url, webhook-url, or smtp-url/smtp-host with email-to',
-    );
+    throw new UserError(NO_CHANNEL);
   }
 
   const message = buildMessage(
@@ -118,6 +135,7 @@ async function emailTarget(inputs: ActionInputs, secret: (value: string | undefi
   if (inputs.smtpUrl && inputs.smtpHost) {
     throw new InputError('smtp-host', inputs.smtpHost, 'leave it empty when smtp-url is set (the URL names the host)');
   }
+  const { parseSmtpUrl } = await import('@tripo04os/notify');
   const fromUrl = inputs.smtpUrl ? parseSmtpUrl(inputs.smtpUrl) : undefined;
   secret(fromUrl?.password);
   const host = fromUrl?.host ?? inputs.smtpHost;

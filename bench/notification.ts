@@ -1,0 +1,107 @@
+/**
+ * The notification action: one step sending to five channels against loopback servers that
+ * each answer after a fixed artificial latency (300 ms), compared with the slowest single
+ * channel sent alone (channels go out in parallel, so the ratio should stay near 1; target
+ * <= 1.2); and the bundle's cold start (run with no inputs to its first error).
+ * Run: node_modules/.bin/node bench/notification.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { repoRoot, runAction } from '../packages/kit/src/harness.ts';
+import { measure } from './lib/stats.ts';
+
+const LATENCY_MS = 300;
+const RUNS = 5;
+const action = join(repoRoot, 'notification');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+// One HTTP server answers like Slack, Teams, Discord and a generic receiver, each after LATENCY_MS.
+const http = createServer((req, res) => {
+  req.resume();
+  req.on('end', () =>
+    setTimeout(() => {
+      const path = req.url ?? '';
+      if (path.startsWith('/workflows/')) res.writeHead(202).end();
+      else if (path.startsWith('/api/webhooks/')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"1"}');
+      else if (path.startsWith('/services/')) res.writeHead(200).end('ok');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    }, LATENCY_MS),
+  );
+});
+await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+// A plain SMTP server that takes LATENCY_MS to accept each message.
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData(stream, _session, cb) {
+    stream.resume();
+    stream.on('end', () => setTimeout(() => cb(), LATENCY_MS));
+  },
+});
+await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+const smtpPort = (smtp.server.address() as AddressInfo).port;
+
+const channels: Record<string, Record<string, string>> = {
+  slack: { 'slack-webhook-url': `${base}/services/T/B/bench` },
+  teams: { 'teams-webhook-url': `${base}/workflows/bench` },
+  discord: { 'discord-webhook-url': `${base}/api/webhooks/1/bench` },
+  webhook: { 'webhook-url': `${base}/hooks/bench`, 'webhook-secret': 'bench-secret' },
+  email: {
+    'smtp-host': '127.0.0.1',
+    'smtp-port': String(smtpPort),
+    'smtp-tls': 'off',
+    'email-to': 'ops@example.com',
+    'email-from': 'ci@example.com',
+  },
+};
+
+async function step(inputs: Record<string, string>): Promise<number> {
+  const t0 = performance.now();
+  const r = await runAction({ action, inputs: { ...inputs, text: 'bench', retries: '0' } });
+  const ms = performance.now() - t0;
+  if (r.exitCode !== 0 || r.outputs['failed-channels']) throw new Error(`bench step failed: ${r.log}`);
+  return ms;
+}
+
+try {
+  const single: Record<string, number> = {};
+  for (const [name, inputs] of Object.entries(channels)) {
+    await step(inputs); // warm the file cache
+    single[name] = median(await measure(`one step, ${name} only (${LATENCY_MS} ms latency)`, RUNS, () => step(inputs)));
+  }
+  const all = Object.assign({}, ...Object.values(channels)) as Record<string, string>;
+  const five = median(await measure(`one step, all five channels (${LATENCY_MS} ms latency each)`, RUNS, () => step(all)));
+  const [slowestName, slowest] = Object.entries(single).sort((a, b) => b[1] - a[1])[0] as [string, number];
+  console.log(
+    `five channels over the slowest single channel (${slowestName}): ${(five / slowest).toFixed(2)} (${five.toFixed(0)} ms / ${slowest.toFixed(0)} ms; target <= 1.2)`,
+  );
+
+  // Cold start: the bundle with no inputs, to its first error ("No channel configured").
+  const bundle = join(repoRoot, 'actions/notification/dist/index.js');
+  const node = process.execPath;
+  const bare = () => {
+    const r = spawnSync(node, ['-e', '0']);
+    if (r.status !== 0) throw new Error('node failed');
+  };
+  const cold = () => {
+    const r = spawnSync(node, [bundle], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    if (r.status !== 1 || !r.stdout.includes('::error::No channel configured')) throw new Error(`unexpected: ${r.stdout}${r.stderr}`);
+  };
+  cold();
+  const nodeTimes = await measure('node -e 0 (Node 24 start, for reference)', 10, async () => bare());
+  const coldTimes = await measure('bundle cold start, no inputs to its first error', 10, async () => cold());
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(`bundle cold start: ${avg(coldTimes).toFixed(0)} ms average (Node alone ${avg(nodeTimes).toFixed(0)} ms)`);
+  const harness = await measure('bundle cold start through the runner harness', 5, () => runAction({ action, inputs: {} }));
+  console.log(`bundle cold start through the harness: ${avg(harness).toFixed(0)} ms average`);
+} finally {
+  http.closeAllConnections();
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+}
