@@ -24,13 +24,24 @@ export type ScanStatus =
   | 'FINDINGS_UNAVAILABLE';
 export type Severity = 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL' | 'UNDEFINED';
 
+export interface SeededFinding {
+  name: string;
+  severity: Severity;
+  uri?: string;
+  description?: string;
+  /** The vulnerable package, its installed version and the version that fixes it (basic: attributes; enhanced: vulnerablePackages, fixAvailable). */
+  package?: string;
+  packageVersion?: string;
+  fixedInVersion?: string;
+}
+
 export interface SeededFindings {
   repository: string;
   imageTag?: string;
   imageDigest?: string;
   status: ScanStatus;
   description?: string;
-  findings?: { name: string; severity: Severity; uri?: string; description?: string }[];
+  findings?: SeededFinding[];
   pendingPolls?: number;
 }
 
@@ -160,11 +171,15 @@ export async function startControlServer(
               const severity = str(fo, 'severity')!;
               if (!SEVERITIES.includes(severity))
                 throw new BadRequest(`finding severity ${severity} is not one of ${SEVERITIES.join(', ')}`);
-              const finding: NonNullable<SeededFindings['findings']>[number] = { name: str(fo, 'name')!, severity: severity as Severity };
+              const finding: SeededFinding = { name: str(fo, 'name')!, severity: severity as Severity };
               const uri = str(fo, 'uri', false);
               if (uri) finding.uri = uri;
               const d = str(fo, 'description', false);
               if (d) finding.description = d;
+              for (const key of ['package', 'packageVersion', 'fixedInVersion'] as const) {
+                const v = str(fo, key, false);
+                if (v) finding[key] = v;
+              }
               return finding;
             });
           }

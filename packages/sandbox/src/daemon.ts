@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { isEksToken, verifyEksToken } from './aws/eks-token.ts';
 import { startAwsEndpoint } from './aws/server.ts';
 import { ensureCertificates } from './certs.ts';
-import { type ImageBehaviour, startControlServer } from './control.ts';
+import { startControlServer } from './control.ts';
 import { envFile, formatEnv, type SandboxEnv } from './env.ts';
+import { startKubeServer } from './k8s/index.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { pidFile, registryPidFile, stateFile } from './paths.ts';
 import { RegistryClient, startRegistry } from './registry.ts';
@@ -31,195 +32,11 @@ function secret(prefix: string, bytes = 18): string {
   return `${prefix}${randomBytes(bytes).toString('base64url')}`;
 }
 
-interface KubePart {
-  url: string;
-  behaviours: { set(b: ImageBehaviour): void; list(): ImageBehaviour[]; reset(): void };
-  services(): { namespace: string; name: string; url: string }[];
-  close(): Promise<void>;
-}
-
 export interface DaemonInfo {
   env: SandboxEnv;
   pid: number;
   registryPid: number;
   parts: Record<string, string>;
-}
-
-export async function runDaemon(dir: string): Promise<void> {
-  const started = Date.now();
-  const closers: (() => Promise<void>)[] = [];
-  let stopping = false;
-  const stop = async (why: string, code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    log(`stopping (${why})`);
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch (err) {
-        log(`close failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-    await rm(registryPidFile(dir), { force: true });
-    await rm(stateFile(dir), { force: true });
-    await rm(pidFile(dir), { force: true });
-    log('stopped');
-    process.exit(code);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => void stop('SIGHUP'));
-  process.on('disconnect', () => log('up returned; running in the background'));
-
-  try {
-    await writeFile(pidFile(dir), `${process.pid}\n`);
-    const certs = await ensureCertificates(dir);
-    const registryUser = 'sandbox';
-    const registryPassword = secret('reg-');
-    const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
-    const secretAccessKey = secret('', 30);
-    const smtpUser = 'sandbox@sandbox.test';
-    const smtpPassword = secret('smtp-');
-    const sandboxToken = secret('sandbox-', 24);
-
-    const registry = await startRegistry({ dir, user: registryUser, password: registryPassword, log });
-    closers.push(() => registry.close());
-    await writeFile(registryPidFile(dir), `${registry.pid}\n`);
-    const registryClient = new RegistryClient(registry.host, registryUser, registryPassword);
-
-    const webhooks = await startWebhookSink();
-    closers.push(() => webhooks.close());
-    const smtp = await startSmtpSink({
-      user: smtpUser,
-      password: smtpPassword,
-      tls: { cert: certs.serverCert, key: certs.serverKey },
-      log,
-    });
-    closers.push(() => smtp.close());
-
-    let kube: KubePart | undefined;
-    const kubeUrl = () => kube?.url ?? 'https://127.0.0.1:1';
-    const aws = await startAwsEndpoint({
-      region: SANDBOX_REGION,
-      accountId: SANDBOX_ACCOUNT,
-      userName: SANDBOX_IAM_USER,
-      accessKeyId,
-      secretAccessKey,
-      ecrStateFile: join(dir, 'ecr.json'),
-      registry: registryClient,
-      registryUser,
-      registryPassword,
-      cluster: () => ({
-        name: SANDBOX_CLUSTER,
-        endpoint: kubeUrl(),
-        caData: Buffer.from(certs.caCert).toString('base64'),
-        version: SANDBOX_K8S_VERSION,
-      }),
-      log,
-    });
-    closers.push(() => aws.close());
-
-    kube = await startKube({
-      tls: { cert: certs.serverCert, key: certs.serverKey },
-      sandboxToken,
-      awsUrl: aws.url,
-      accessKeyId,
-      secretAccessKey,
-      registry: registryClient,
-    });
-    if (kube) closers.push(() => kube!.close());
-    const localBehaviours: ImageBehaviour[] = [];
-    const behaviours = kube?.behaviours ?? {
-      set: (b: ImageBehaviour) => {
-        const i = localBehaviours.findIndex((x) => x.image === b.image);
-        if (i >= 0) localBehaviours[i] = b;
-        else localBehaviours.push(b);
-      },
-      list: () => [...localBehaviours],
-      reset: () => {
-        localBehaviours.splice(0);
-      },
-    };
-
-    const parts: Record<string, string> = {
-      registry: registry.host,
-      aws: aws.url,
-      kubernetes: kube?.url ?? '(not available)',
-      webhooks: webhooks.url,
-      smtp: `${smtp.host}:${smtp.port}`,
-    };
-    const control = await startControlServer({
-      webhooks,
-      mails: smtp,
-      behaviours,
-      services: () => kube?.services() ?? [],
-      pushImage: (repository, tag) => registryClient.pushScratchImage(repository, tag),
-      findings: aws.findings,
-      clusters: () => [{ name: SANDBOX_CLUSTER, endpoint: kubeUrl() }],
-      status: () => ({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()), parts }),
-    });
-    closers.push(() => control.close());
-    parts.control = control.url;
-
-    const kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      kubeconfigYaml({ server: kubeUrl(), caCert: certs.caCert, token: sandboxToken, cluster: SANDBOX_CLUSTER }),
-      { mode: 0o600 },
-    );
-    const registriesConf = join(dir, 'registries.conf');
-    await writeFile(
-      registriesConf,
-      `# Written by the tripo04os sandbox: its loopback registry speaks plain HTTP.\nunqualified-search-registries = []\n\n[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`,
-    );
-    const env: SandboxEnv = {
-      KUBECONFIG: kubeconfig,
-      AWS_REGION: SANDBOX_REGION,
-      AWS_ACCESS_KEY_ID: accessKeyId,
-      AWS_SECRET_ACCESS_KEY: secretAccessKey,
-      AWS_ENDPOINT_URL_ECR: aws.url,
-      AWS_ENDPOINT_URL_EKS: aws.url,
-      AWS_ENDPOINT_URL_STS: aws.url,
-      SANDBOX_EKS_CLUSTER: SANDBOX_CLUSTER,
-      SANDBOX_REGISTRY: registry.host,
-      SANDBOX_REGISTRY_USER: registryUser,
-      SANDBOX_REGISTRY_PASSWORD: registryPassword,
-      SANDBOX_CA_FILE: certs.caFile,
-      SANDBOX_WEBHOOK_URL: webhooks.url,
-      SANDBOX_SMTP_HOST: smtp.host,
-      SANDBOX_SMTP_PORT: String(smtp.port),
-      SANDBOX_SMTP_USER: smtpUser,
-      SANDBOX_SMTP_PASSWORD: smtpPassword,
-      SANDBOX_CONTROL_URL: control.url,
-      CONTAINERS_REGISTRIES_CONF: registriesConf,
-    };
-    await writeFile(envFile(dir), formatEnv(env), { mode: 0o600 });
-    const info: DaemonInfo = { env, pid: process.pid, registryPid: registry.pid, parts };
-    await writeFile(
-      stateFile(dir),
-      JSON.stringify({ pid: process.pid, registryPid: registry.pid, parts, startedAt: new Date().toISOString() }, null, 2),
-    );
-    log(
-      `up in ${Date.now() - started} ms: ${Object.entries(parts)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}`,
-    );
-    process.send?.({ type: 'ready', info });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    log(`failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
-    process.send?.({ type: 'error', message });
-    await stop('start failed', 1);
-  }
-}
-
-interface KubeStartOptions {
-  tls: { cert: string; key: string };
-  sandboxToken: string;
-  awsUrl: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  registry: RegistryClient;
 }
 
 /** Maps a bearer token to a user: the sandbox token → sandbox-admin, a valid EKS token → the IAM ARN. */
@@ -247,21 +64,153 @@ export function sandboxAuthenticator(o: {
   };
 }
 
-/** Starts the Kubernetes API server (packages/sandbox/src/k8s) when it is there. */
-async function startKube(o: KubeStartOptions): Promise<KubePart | undefined> {
-  const path = './k8s/index.ts';
-  let mod: { startKubeServer?: (options: unknown) => Promise<KubePart> };
+export async function runDaemon(dir: string): Promise<void> {
+  const started = Date.now();
+  const closers: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stop = async (why: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${why})`);
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log(`close failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    await Promise.all([registryPidFile(dir), stateFile(dir), pidFile(dir)].map((f) => rm(f, { force: true })));
+    log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
+  process.on('disconnect', () => log('up returned; running in the background'));
+  /** Starts a part and registers how to close it (even when another part fails). */
+  const part = async <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> => {
+    const started = await p;
+    closers.push(() => started.close());
+    return started;
+  };
+
   try {
-    mod = (await import(path)) as typeof mod;
+    await writeFile(pidFile(dir), `${process.pid}\n`);
+    const registryUser = 'sandbox';
+    const registryPassword = secret('reg-');
+    const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+    const secretAccessKey = secret('', 30);
+    const smtpUser = 'sandbox@sandbox.test';
+    const smtpPassword = secret('smtp-');
+    const sandboxToken = secret('sandbox-', 24);
+
+    const registryStarting = part(startRegistry({ dir, user: registryUser, password: registryPassword, log }));
+    const webhooksStarting = part(startWebhookSink());
+    const [certs, registry] = await Promise.all([ensureCertificates(dir), registryStarting]);
+    await writeFile(registryPidFile(dir), `${registry.pid}\n`);
+    const registryClient = new RegistryClient(registry.host, registryUser, registryPassword);
+    const tls = { cert: certs.serverCert, key: certs.serverKey };
+    const caData = Buffer.from(certs.caCert).toString('base64');
+
+    let kubeUrl = '';
+    const aws = await part(
+      startAwsEndpoint({
+        region: SANDBOX_REGION,
+        accountId: SANDBOX_ACCOUNT,
+        userName: SANDBOX_IAM_USER,
+        accessKeyId,
+        secretAccessKey,
+        ecrStateFile: join(dir, 'ecr.json'),
+        registry: registryClient,
+        registryUser,
+        registryPassword,
+        cluster: () => ({ name: SANDBOX_CLUSTER, endpoint: kubeUrl, caData, version: SANDBOX_K8S_VERSION }),
+        log,
+      }),
+    );
+    const [kube, smtp, webhooks] = await Promise.all([
+      part(
+        startKubeServer({
+          tls,
+          authenticate: sandboxAuthenticator({ sandboxToken, awsUrl: aws.url, accessKeyId, secretAccessKey, log }),
+          imageExists: (image) => registryClient.imageExists(image),
+          log: (line) => log(`kubernetes: ${line}`),
+        }),
+      ),
+      part(startSmtpSink({ user: smtpUser, password: smtpPassword, tls, log })),
+      webhooksStarting,
+    ]);
+    kubeUrl = kube.url;
+
+    const parts: Record<string, string> = {
+      registry: registry.host,
+      aws: aws.url,
+      kubernetes: kube.url,
+      webhooks: webhooks.url,
+      smtp: `${smtp.host}:${smtp.port}`,
+    };
+    const control = await part(
+      startControlServer({
+        webhooks,
+        mails: smtp,
+        behaviours: kube.behaviours,
+        services: () => kube.services(),
+        pushImage: (repository, tag) => registryClient.pushScratchImage(repository, tag),
+        findings: aws.findings,
+        clusters: () => [{ name: SANDBOX_CLUSTER, endpoint: kube.url }],
+        status: () => ({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()), parts }),
+      }),
+    );
+    parts.control = control.url;
+
+    const kubeconfig = join(dir, 'kubeconfig');
+    const registriesConf = join(dir, 'registries.conf');
+    const env: SandboxEnv = {
+      KUBECONFIG: kubeconfig,
+      AWS_REGION: SANDBOX_REGION,
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_ENDPOINT_URL_ECR: aws.url,
+      AWS_ENDPOINT_URL_EKS: aws.url,
+      AWS_ENDPOINT_URL_STS: aws.url,
+      SANDBOX_EKS_CLUSTER: SANDBOX_CLUSTER,
+      SANDBOX_REGISTRY: registry.host,
+      SANDBOX_REGISTRY_USER: registryUser,
+      SANDBOX_REGISTRY_PASSWORD: registryPassword,
+      SANDBOX_CA_FILE: certs.caFile,
+      SANDBOX_WEBHOOK_URL: webhooks.url,
+      SANDBOX_SMTP_HOST: smtp.host,
+      SANDBOX_SMTP_PORT: String(smtp.port),
+      SANDBOX_SMTP_USER: smtpUser,
+      SANDBOX_SMTP_PASSWORD: smtpPassword,
+      SANDBOX_CONTROL_URL: control.url,
+      CONTAINERS_REGISTRIES_CONF: registriesConf,
+    };
+    await Promise.all([
+      writeFile(kubeconfig, kubeconfigYaml({ server: kube.url, caCert: certs.caCert, token: sandboxToken, cluster: SANDBOX_CLUSTER }), {
+        mode: 0o600,
+      }),
+      writeFile(
+        registriesConf,
+        `# Written by the tripo04os sandbox: its loopback registry speaks plain HTTP.\nunqualified-search-registries = []\n\n[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`,
+      ),
+      writeFile(envFile(dir), formatEnv(env), { mode: 0o600 }),
+      writeFile(
+        stateFile(dir),
+        JSON.stringify({ pid: process.pid, registryPid: registry.pid, parts, startedAt: new Date().toISOString() }, null, 2),
+      ),
+    ]);
+    const info: DaemonInfo = { env, pid: process.pid, registryPid: registry.pid, parts };
+    log(
+      `up in ${Date.now() - started} ms: ${Object.entries(parts)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+    process.send?.({ type: 'ready', info });
   } catch (err) {
-    log(`kubernetes: API server module not available (${err instanceof Error ? err.message : String(err)})`);
-    return undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    log(`failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
+    process.send?.({ type: 'error', message });
+    await stop('start failed', 1);
   }
-  if (!mod.startKubeServer) return undefined;
-  return mod.startKubeServer({
-    tls: o.tls,
-    authenticate: sandboxAuthenticator({ ...o, log }),
-    imageExists: (image: string) => o.registry.imageExists(image),
-    log: (line: string) => log(`kubernetes: ${line}`),
-  });
 }

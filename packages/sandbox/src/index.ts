@@ -1,4 +1,6 @@
-export type { ControlParts, ImageBehaviour, ScanStatus, SeededFindings, ServiceUrl, Severity } from './control.ts';
+export { type EksTokenOptions, type EksTokenResult, verifyEksToken } from './aws/eks-token.ts';
+export { type MakeEksTokenOptions, makeEksToken } from './aws/eks-token-sign.ts';
+export type { ControlParts, ImageBehaviour, ScanStatus, SeededFinding, SeededFindings, ServiceUrl, Severity } from './control.ts';
 export { SandboxControl, SandboxControlError } from './control-client.ts';
 export { readSandboxEnv, readSandboxEnvSync, SANDBOX_ENV_KEYS, type SandboxEnv, type SandboxEnvKey } from './env.ts';
 export { type Sandbox, type SandboxStatus, type StartOptions, sandboxStatus, startSandbox, stopSandbox } from './lifecycle.ts';

@@ -12,6 +12,7 @@ import {
   GetAuthorizationTokenCommand,
   GetLifecyclePolicyCommand,
   PutLifecyclePolicyCommand,
+  StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -245,11 +246,36 @@ describe('ECR', () => {
       expect(r.imageScanStatus).toEqual({ status, description: `seeded ${status}` });
       expect(r.imageScanFindings).toBeUndefined();
     }
-    await control.seedFindings({ repository: plain, status: 'ACTIVE', findings: [{ name: 'CVE-2026-0009', severity: 'MEDIUM' }] });
+    await control.seedFindings({
+      repository: plain,
+      status: 'ACTIVE',
+      findings: [{ name: 'CVE-2026-0009', severity: 'MEDIUM', package: 'openssl', packageVersion: '3.0.1', fixedInVersion: '3.0.2' }],
+    });
     const active = await scan(plain, { imageTag: 'v1' });
     expect(active.imageScanStatus?.status).toBe('ACTIVE');
     expect(active.imageScanFindings?.findingSeverityCounts).toEqual({ MEDIUM: 1 });
-    expect(active.imageScanFindings?.enhancedFindings?.[0]?.packageVulnerabilityDetails?.vulnerabilityId).toBe('CVE-2026-0009');
+    expect(active.imageScanFindings?.enhancedFindings?.[0]).toMatchObject({
+      fixAvailable: 'YES',
+      packageVulnerabilityDetails: {
+        vulnerabilityId: 'CVE-2026-0009',
+        vulnerablePackages: [{ name: 'openssl', version: '3.0.1', fixedInVersion: '3.0.2' }],
+      },
+    });
+  });
+
+  test('StartImageScan starts a scan once (IN_PROGRESS, then COMPLETE); a second start hits the quota', async () => {
+    const name = `start-${unique()}`;
+    await ecr().send(new CreateRepositoryCommand({ repositoryName: name }));
+    const { digest } = await control.pushImage(name, 'v1');
+    const scan = () => ecr().send(new DescribeImageScanFindingsCommand({ repositoryName: name, imageId: { imageDigest: digest } }));
+    await expect(scan()).rejects.toMatchObject({ name: 'ScanNotFoundException' });
+    const started = await ecr().send(new StartImageScanCommand({ repositoryName: name, imageId: { imageDigest: digest } }));
+    expect(started.imageScanStatus?.status).toBe('IN_PROGRESS');
+    expect((await scan()).imageScanStatus?.status).toBe('IN_PROGRESS');
+    expect((await scan()).imageScanStatus?.status).toBe('COMPLETE');
+    await expect(ecr().send(new StartImageScanCommand({ repositoryName: name, imageId: { imageDigest: digest } }))).rejects.toMatchObject({
+      name: 'LimitExceededException',
+    });
   });
 
   test('GetAuthorizationToken hands out registry credentials that skopeo login and docker login accept', async () => {

@@ -59,6 +59,8 @@ export class Ecr {
   readonly #o: EcrOptions;
   readonly #repos = new Map<string, Repo>();
   #seeded: (SeededFindings & { polls: number })[] = [];
+  /** Scans started with StartImageScan: repository@digest → IN_PROGRESS answers left. */
+  readonly #started = new Map<string, number>();
 
   constructor(options: EcrOptions) {
     this.#o = options;
@@ -220,6 +222,8 @@ export class Ecr {
         return this.#describeImages(input);
       case 'DescribeImageScanFindings':
         return this.#scanFindings(input);
+      case 'StartImageScan':
+        return this.#startScan(input);
       default:
         throw new AwsError('UnknownOperationException', 400, `Operation ${operation} is not supported by the sandbox ECR`);
     }
@@ -289,7 +293,7 @@ export class Ecr {
     return undefined;
   }
 
-  async #scanFindings(input: Input) {
+  async #resolve(input: Input) {
     const repo = await this.#repo(str(input, 'repositoryName', true));
     const id = (input.imageId ?? {}) as { imageTag?: string; imageDigest?: string };
     if (!id.imageTag && !id.imageDigest)
@@ -304,10 +308,34 @@ export class Ecr {
       throw this.#imageNotFound(repo.name, id);
     const tags = id.imageTag ? [id.imageTag] : ((await this.#o.registry.images(repo.name)).find((i) => i.digest === digest)?.tags ?? []);
     const imageId = { imageDigest: digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) };
+    return { repo, id, digest, tags, imageId };
+  }
+
+  async #startScan(input: Input) {
+    const { repo, digest, imageId } = await this.#resolve(input);
+    const key = `${repo.name}@${digest}`;
+    if (this.#started.has(key))
+      throw new AwsError('LimitExceededException', 400, 'The scan quota per image has been exceeded. Wait and try again.');
+    this.#started.set(key, 1);
+    return {
+      registryId: this.#registryId,
+      repositoryName: repo.name,
+      imageId,
+      imageScanStatus: { status: 'IN_PROGRESS', description: 'The scan is in progress.' },
+    };
+  }
+
+  async #scanFindings(input: Input) {
+    const { repo, id, digest, tags, imageId } = await this.#resolve(input);
     const base = { registryId: this.#registryId, repositoryName: repo.name, imageId };
     const seed = this.#findSeed(repo.name, digest, tags);
+    const started = this.#started.get(`${repo.name}@${digest}`);
+    if (!seed && started) {
+      this.#started.set(`${repo.name}@${digest}`, 0);
+      return { ...base, imageScanStatus: { status: 'IN_PROGRESS', description: 'The scan is in progress.' } };
+    }
     if (!seed) {
-      if (!repo.scanOnPush) {
+      if (!repo.scanOnPush && started === undefined) {
         throw new AwsError(
           'ScanNotFoundException',
           400,
@@ -355,7 +383,15 @@ export class Ecr {
         firstObservedAt: now,
         lastObservedAt: now,
         updatedAt: now,
-        packageVulnerabilityDetails: { vulnerabilityId: f.name, sourceUrl: f.uri ?? '', source: 'NVD', vulnerablePackages: [] },
+        fixAvailable: f.fixedInVersion ? 'YES' : 'NO',
+        packageVulnerabilityDetails: {
+          vulnerabilityId: f.name,
+          sourceUrl: f.uri ?? '',
+          source: 'NVD',
+          vulnerablePackages: f.package
+            ? [{ name: f.package, version: f.packageVersion ?? '', ...(f.fixedInVersion ? { fixedInVersion: f.fixedInVersion } : {}) }]
+            : [],
+        },
       }));
     }
     return { ...base, imageScanStatus: status, imageScanFindings: scanFindings };

@@ -36,7 +36,7 @@ export async function makeEksToken(o: MakeEksTokenOptions): Promise<string> {
     headers: { host, ...(o.skipClusterHeader ? {} : { 'x-k8s-aws-id': o.clusterName }) },
   });
   const signed = await signer.presign(request, { expiresIn: o.expiresIn ?? 60, ...(o.signingDate ? { signingDate: o.signingDate } : {}) });
-  const query = Object.entries(signed.query)
+  const query = Object.entries(signed.query ?? {})
     .map(([k, v]) => `${escapeUri(k)}=${escapeUri(String(v))}`)
     .join('&');
   const url = `${o.protocol ?? 'https:'}//${host}/?${query}`;
