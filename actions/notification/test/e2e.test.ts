@@ -317,6 +317,19 @@ describe('bad inputs fail with one line, before anything is sent', () => {
       "Input 'smtp-tls' has the value 'ssl': expected one of auto, starttls, tls, off",
     ],
     [
+      { 'email-to': 'ops@example.com' },
+      "Input 'smtp-host' has no value: an SMTP server (smtp-host or smtp-url) is required when email-to is set",
+    ],
+    [{ 'webhook-secret': 's3cret-value' }, "Input 'webhook-url' has no value: it is required when webhook-secret is set"],
+    [
+      { 'smtp-url': 'smtps://u:p4ss@mail.example.com', 'smtp-tls': 'starttls', 'email-to': 'a@example.com' },
+      "Input 'smtp-tls' has the value 'starttls': smtps:// means implicit TLS: use auto or tls, or an smtp:// URL",
+    ],
+    [
+      { 'smtp-host': '127.0.0.1', 'email-to': 'not-an-address' },
+      "Input 'email-to' has the value 'not-an-address': expected e-mail addresses such as ops@example.com",
+    ],
+    [
       {},
       'No channel configured: set slack-webhook-url, slack-token with slack-channel, teams-webhook-url, discord-webhook-url, webhook-url, or smtp-url/smtp-host with email-to',
     ],
@@ -325,6 +338,16 @@ describe('bad inputs fail with one line, before anything is sent', () => {
     expect(result.exitCode).toBe(1);
     expect(result.errors).toEqual([line]);
     expect(result.outputs).toEqual({});
+  });
+
+  test.each([
+    ['{"text": ', /^Input 'payload' has the value '\{"text":': expected JSON or YAML: invalid JSON \(/],
+    ['text: [unclosed', /^Input 'payload' has the value 'text: \[unclosed': expected JSON or YAML: invalid YAML/],
+  ])('payload %j that does not parse is refused with one line', async (payload, line) => {
+    const result = await run({ 'webhook-url': `${WH}/hooks/${unique()}`, payload });
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(line);
   });
 
   test('an unknown payload placeholder is refused and nothing is sent', async () => {
