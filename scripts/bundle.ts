@@ -2,6 +2,10 @@
  * Bundles one action entry point with @vercel/ncc the way the published actions are bundled:
  * minified ESM in OUT/index.js, OUT/package.json ({"type":"module"}) and OUT/licenses.txt.
  * Used by scripts/build.ts and by tests that bundle a fixture action.
+ *
+ * ncc transpiles only (`--transpile-only`): type errors are tsc's job (`npm run build` runs it
+ * first). Without it ncc type-checks the whole project for each bundle, so one unrelated type
+ * error anywhere (a test file in progress) would break every bundle, and it is much slower.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -20,6 +24,7 @@ export function bundle(entry: string, outDir: string, options: { quiet?: boolean
       '-o',
       outDir,
       '--minify',
+      '--transpile-only',
       '--license',
       'licenses.txt',
       '--quiet',

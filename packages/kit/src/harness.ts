@@ -235,7 +235,8 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   // spaces as '_' and dashes kept, as the runner does.
   const inputEnv: Record<string, string> = {};
   for (const [name, def] of Object.entries(yml.inputs ?? {})) {
-    if (def?.default !== undefined && def.default !== null) inputEnv[inputKey(name)] = String(def.default);
+    if (def?.default === undefined || def.default === null || name in (options.inputs ?? {})) continue;
+    inputEnv[inputKey(name)] = evaluateDefault(String(def.default), name, base);
   }
   for (const [name, value] of Object.entries(options.inputs ?? {})) inputEnv[inputKey(name)] = String(value);
   const env: NodeJS.ProcessEnv = { ...base, ...inputEnv };
@@ -246,7 +247,8 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
 
   const node = options.node ?? process.env.ACTION_NODE ?? process.execPath;
   const timeoutMs = options.timeoutMs ?? 120_000;
-  const masks: string[] = [];
+  // The runner masks the job's token from the start.
+  const masks: string[] = base.GITHUB_TOKEN ? [base.GITHUB_TOKEN] : [];
   const t0 = Date.now();
   const main = await runNode(node, join(actionDir, yml.runs.main), env, workspace, timeoutMs);
   const mainPhase: PhaseResult = {
@@ -274,6 +276,23 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   result.summary = await readIfExists(files.GITHUB_STEP_SUMMARY);
   if (!options.keep) await rm(temp, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * Evaluates the expressions action.yml defaults use, as the runner would: `${{ github.token }}`
+ * (the GITHUB_TOKEN given in `context`, else empty) and `${{ github.NAME }}` / `${{ runner.NAME }}`
+ * from the context variables. Anything else cannot be evaluated here and fails loudly.
+ */
+function evaluateDefault(value: string, input: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => {
+    const m = /^(github|runner)\.([a-z_]+)$/.exec(expr);
+    if (!m) {
+      throw new Error(
+        `action.yml: the default of input '${input}' is \${{ ${expr} }}, which the harness cannot evaluate; give the input a value`,
+      );
+    }
+    return env[`${(m[1] as string).toUpperCase()}_${(m[2] as string).toUpperCase()}`] ?? '';
+  });
 }
 
 function inputKey(name: string): string {

@@ -235,7 +235,9 @@ export function readInputs<const S extends InputSpec>(spec: S, options: ReadOpti
     let raw = rawInput(name, env);
     if (raw !== '' && def.deprecationMessage) options.warn?.(`Input '${name}' is deprecated: ${def.deprecationMessage}`);
     if (raw === '' && def.env) raw = (env[def.env] ?? '').trim();
-    if (raw === '' && def.default !== undefined) raw = String(def.default);
+    // A default that is an expression (`${{ github.token }}`) is the runner's to evaluate from
+    // action.yml; when it comes out empty, the input is empty.
+    if (raw === '' && def.default !== undefined && !String(def.default).includes('${{')) raw = String(def.default);
     if (raw !== '' && def.secret) {
       options.mask?.(raw);
       if (def.type === 'map') {

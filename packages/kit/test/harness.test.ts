@@ -2,7 +2,7 @@
  * The runner harness, proven on the fixture action test/fixtures/echo-action: bundled with ncc
  * (as the real actions are) into a temporary folder, then run the way the runner runs it.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle } from '../../../scripts/bundle.ts';
@@ -46,7 +46,29 @@ describe('runAction on the echo fixture', () => {
   test('fills defaults from action.yml and keeps dashes in INPUT_ names', () => {
     expect(ok.outputs['retry-count']).toBe('3');
     const names = JSON.parse(ok.outputs['input-names'] as string) as string[];
-    expect(names).toEqual(['INPUT_GREETING', 'INPUT_RETRY-COUNT', 'INPUT_TIMES']);
+    expect(names).toEqual(['INPUT_GREETING', 'INPUT_RETRY-COUNT', 'INPUT_TIMES', 'INPUT_TOKEN']);
+  });
+
+  test('evaluates ${{ github.token }} in a default as the runner does, and masks the token', async () => {
+    expect(ok.outputs['token-set']).toBe('false');
+    const r = await runAction({ action, inputs: { greeting: 'x' }, context: { GITHUB_TOKEN: 'ghs_harness0token' }, post: false });
+    expect(r.outputs['token-set']).toBe('true');
+    expect(r.rawLog).toContain('token: ghs_harness0token');
+    expect(r.log).toContain('token: ***');
+    expect(leaks(r, 'ghs_harness0token')).toEqual([]);
+  });
+
+  test('a default expression the harness cannot evaluate fails loudly, unless the input is given', async () => {
+    const dir = join(action, 'odd');
+    await mkdir(dir);
+    await writeFile(
+      join(dir, 'action.yml'),
+      'name: odd\ndescription: d\ninputs:\n  greeting:\n    description: d\n    default: ${{ secrets.X }}\nruns:\n  using: node24\n  main: ../dist/index.js\n',
+    );
+    await expect(runAction({ action: dir })).rejects.toThrow(
+      "the default of input 'greeting' is ${{ secrets.X }}, which the harness cannot evaluate",
+    );
+    expect((await runAction({ action: dir, inputs: { greeting: 'given' } })).outputs.said).toBe('given');
   });
 
   test('an input given by the step wins over the default', async () => {
