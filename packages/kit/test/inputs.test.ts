@@ -37,6 +37,12 @@ describe('string', () => {
   test('a default fills an empty input', () => {
     expect(read({ type: 'string', description: 'd', default: 'main' }, '').value).toBe('main');
   });
+  test("an expression default is the runner's to evaluate: never used as a literal", () => {
+    const def = { type: 'string', description: 'd', default: '${{ github.token }}' } as const;
+    expect(read(def, '').value).toBeUndefined();
+    expect(read(def, 'ghs_x').value).toBe('ghs_x');
+    expect(read({ ...def, required: true }, '').error).toBe("Input 'x' has no value: it is required");
+  });
   test('long and multi-line values stay on one line in the error', () => {
     const err = read({ type: 'string', description: 'd', pattern: /^x$/ }, `${'a'.repeat(100)}\nb`).error as string;
     expect(err).toBe(`Input 'x' has the value '${'a'.repeat(77)}...': expected a value matching /^x$/`);
