@@ -116,13 +116,14 @@ async function main(): Promise<void> {
 
   const summary = new Summary().heading(`${message.status.emoji} Notification: ${message.title}`).table(
     ['Channel', 'Status', 'Attempts', 'Message id', 'Error'],
-    result.channels.map((c) => [c.channel, c.ok ? '✅ delivered' : '❌ failed', c.attempts, c.id, c.error]),
+    // A Message-ID's angle brackets would read as an HTML tag in the summary.
+    result.channels.map((c) => [c.channel, c.ok ? '✅ delivered' : '❌ failed', c.attempts, c.id?.replace(/^<(.*)>$/, '$1'), c.error]),
   );
   await summary.write();
 
   const failures = result.channels.filter((c) => !c.ok);
   if (failures.length === 0) return;
-  const lines = failures.map((c) => `${c.channel}: ${c.error} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`);
+  const lines = failures.map((c) => `${c.channel}: ${c.error}`);
   if (inputs.failOnError) {
     throw new UserError(`Notification failed on ${failures.length} of ${result.channels.length} channels: ${lines.join('; ')}`);
   }
