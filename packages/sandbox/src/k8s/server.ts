@@ -378,7 +378,9 @@ export function createHandler(ctx: HandlerContext) {
         const type = patchTypeOf(req.headers['content-type'] ?? '');
         const body = parseBody(await readBody(req), type === 'apply' ? 'yaml' : 'json');
         const existed = !!api.tryGet(info.name, info.namespaced ? ns : undefined, name);
-        const out = api.patch(info.name, ns, name, type, body, writeOptions(req, q, r.subresource));
+        const opts = writeOptions(req, q, r.subresource);
+        if (type === 'apply') opts.manager = q.get('fieldManager') ?? undefined;
+        const out = api.patch(info.name, ns, name, type, body, opts);
         return send(res, existed ? 200 : 201, out);
       }
       case 'DELETE': {
