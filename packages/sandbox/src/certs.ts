@@ -4,9 +4,10 @@
  * STARTTLS use the server certificate; clients trust the CA through the kubeconfig,
  * DescribeCluster's certificateAuthority, or SANDBOX_CA_FILE.
  */
+
+import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exec } from '@tripo04os/common';
 
 export interface Certificates {
   caCert: string;
@@ -15,9 +16,13 @@ export interface Certificates {
   caFile: string;
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  const r = await exec('openssl', args, { cwd });
-  if (r.code !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim()}`);
+function openssl(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('openssl', args, { cwd }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`openssl ${args[0]} failed: ${String(stderr).trim() || err.message}`));
+      else resolve();
+    });
+  });
 }
 
 /** Creates (once) and loads the CA and server certificate in DIR/pki. */
@@ -28,34 +33,30 @@ export async function ensureCertificates(dir: string): Promise<Certificates> {
   try {
     return await load(pki, caFile);
   } catch {}
-  await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], pki);
-  await openssl(
-    ['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '30', '-subj', '/CN=tripo04os-sandbox-ca', '-out', 'ca.crt'],
-    pki,
-  );
-  await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'server.key'], pki);
-  await openssl(['req', '-new', '-key', 'server.key', '-subj', '/CN=sandbox', '-out', 'server.csr'], pki);
-  const ext = join(pki, 'server.ext');
-  await (await import('node:fs/promises')).writeFile(
-    ext,
-    'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
-  );
+  // Two openssl runs (OpenSSL 3 signs with -CA in `req -x509`): the CA, then the server certificate.
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '30'];
+  await openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-subj', '/CN=tripo04os-sandbox-ca', '-out', 'ca.crt'], pki);
   await openssl(
     [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'server.key',
       '-CA',
       'ca.crt',
       '-CAkey',
       'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-sha256',
-      '-extfile',
-      ext,
+      '-subj',
+      '/CN=sandbox',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-addext',
+      'keyUsage=digitalSignature,keyEncipherment',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
       '-out',
       'server.crt',
     ],

@@ -3,7 +3,6 @@
  * (`daemon --dir DIR` is what `up` runs in the background.)
  */
 import { resolve } from 'node:path';
-import { runDaemon } from './daemon.ts';
 import { sandboxStatus, startSandbox, stopSandbox } from './lifecycle.ts';
 import { logFile } from './paths.ts';
 
@@ -27,9 +26,11 @@ async function main(argv: string[]): Promise<number> {
   }
   dir = resolve(dir);
   switch (command) {
-    case 'daemon':
+    case 'daemon': {
+      const { runDaemon } = await import('./daemon.ts');
       await runDaemon(dir);
       return -1; // keeps running
+    }
     case 'up': {
       const t0 = performance.now();
       const { env } = await startSandbox({ dir });

@@ -1,15 +1,28 @@
-/** DIR/kubeconfig: the sandbox API server, its CA embedded, the sandbox token. */
-import { stringify } from 'yaml';
-
+/**
+ * DIR/kubeconfig: the sandbox API server, its CA embedded, the sandbox token. Written as a
+ * template (every value is a URL, base64 or a plain name) so the daemon need not load a YAML
+ * library at start.
+ */
 export function kubeconfigYaml(o: { server: string; caCert: string; token: string; cluster: string }): string {
-  const context = `sandbox`;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: o.cluster, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caCert).toString('base64') } }],
-    users: [{ name: 'sandbox-admin', user: { token: o.token } }],
-    contexts: [{ name: context, context: { cluster: o.cluster, user: 'sandbox-admin', namespace: 'default' } }],
-    'current-context': context,
-    preferences: {},
-  });
+  const ca = Buffer.from(o.caCert).toString('base64');
+  return `apiVersion: v1
+kind: Config
+clusters:
+  - name: ${JSON.stringify(o.cluster)}
+    cluster:
+      server: ${JSON.stringify(o.server)}
+      certificate-authority-data: ${ca}
+users:
+  - name: sandbox-admin
+    user:
+      token: ${JSON.stringify(o.token)}
+contexts:
+  - name: sandbox
+    context:
+      cluster: ${JSON.stringify(o.cluster)}
+      user: sandbox-admin
+      namespace: default
+current-context: sandbox
+preferences: {}
+`;
 }

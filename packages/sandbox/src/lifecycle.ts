@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { DaemonInfo } from './daemon.ts';
 import { readSandboxEnv, type SandboxEnv } from './env.ts';
 import { logFile, pidFile, registryPidFile, stateFile } from './paths.ts';
-import { findRegistryBinary, REGISTRY_PACKAGE } from './registry.ts';
+import { findRegistryBinary, REGISTRY_PACKAGE } from './registry-binary.ts';
 
 export interface Sandbox {
   dir: string;

@@ -6,36 +6,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, constants, mkdir, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
-import { stringify } from 'yaml';
 import { freePort } from './http.ts';
+import { findRegistryBinary, REGISTRY_PACKAGE } from './registry-binary.ts';
 
-export const REGISTRY_PACKAGE = 'docker-registry';
-
-/** Finds the docker-registry binary (/usr/bin/docker-registry from the Debian package; SANDBOX_REGISTRY_BIN overrides). */
-export async function findRegistryBinary(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const override = env.SANDBOX_REGISTRY_BIN;
-  if (override) {
-    try {
-      await access(override, constants.X_OK);
-      return override;
-    } catch {
-      return undefined;
-    }
-  }
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin'];
-  for (const d of dirs) {
-    const file = join(d, 'docker-registry');
-    try {
-      await access(file, constants.X_OK);
-      return file;
-    } catch {}
-  }
-  return undefined;
-}
+export { findRegistryBinary, REGISTRY_PACKAGE } from './registry-binary.ts';
 
 export interface RegistryProcess {
   /** host:port */
@@ -74,7 +52,8 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     health: { storagedriver: { enabled: false } },
   };
   const configFile = join(root, 'config.yml');
-  await writeFile(configFile, stringify(config));
+  // JSON is YAML: the registry reads it as its config file.
+  await writeFile(configFile, JSON.stringify(config, null, 2));
   const child: ChildProcess = spawn(binary, ['serve', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { type AddressObject, simpleParser } from 'mailparser';
+import type { AddressObject } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface RecordedMail {
@@ -89,6 +89,7 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
       stream.on('end', async () => {
         try {
           const raw = Buffer.concat(chunks);
+          const { simpleParser } = await import('mailparser');
           const parsed = await simpleParser(raw);
           const headers: Record<string, string> = {};
           for (const line of parsed.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).trim();
