@@ -165,7 +165,12 @@ async function emailTarget(inputs: ActionInputs, secret: (value: string | undefi
   const password = fromUrl?.password ?? inputs.smtpPassword;
   if (password && !username) throw new InputError('smtp-username', '', 'it is required when a password is given');
   const from = inputs.emailFrom || (username && ADDRESS.test(username) ? username : '');
-  if (!from) throw new InputError('email-from', '', 'a sender address is required (the SMTP user name is not an address)');
+  if (!from)
+    throw new InputError(
+      'email-from',
+      '',
+      username ? 'a sender address is required (the SMTP user name is not an address)' : 'a sender address is required',
+    );
   if (!ADDRESS.test(from)) throw new InputError('email-from', from, 'expected an address such as "CI/CD <ci@example.com>"');
   if (inputs.smtpCaFile) {
     try {
