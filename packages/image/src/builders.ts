@@ -193,10 +193,22 @@ export function buildahPushArgs(tag: string, digestFile: string): string[] {
   return ['push', '--digestfile', digestFile, tag, `docker://${tag}`];
 }
 
-/** Login for the builder's tool: `docker login` or `buildah login`, password on stdin. */
-export function loginArgs(builder: Builder, registry: string, username: string): { command: string; args: string[] } {
-  const command = builder === 'buildah' ? 'buildah' : 'docker';
-  return { command, args: ['login', '--username', username, '--password-stdin', registry] };
+/**
+ * Login for the builder's tool: `docker login` or `buildah login`, password on stdin.
+ * buildah pushes honour CONTAINERS_REGISTRIES_CONF but its login does not (1.28), so the file
+ * is passed on explicitly.
+ */
+export function loginArgs(
+  builder: Builder,
+  registry: string,
+  username: string,
+  registriesConf?: string,
+): { command: string; args: string[] } {
+  if (builder === 'buildah') {
+    const conf = registriesConf ? ['--registries-conf', registriesConf] : [];
+    return { command: 'buildah', args: ['login', ...conf, '--username', username, '--password-stdin', registry] };
+  }
+  return { command: 'docker', args: ['login', '--username', username, '--password-stdin', registry] };
 }
 
 export function logoutArgs(builder: Builder, registry: string): { command: string; args: string[] } {

@@ -116,7 +116,7 @@ function lastLines(text: string, n = 3): string {
 
 /** `docker login` / `buildah login` with the password on stdin (mask it before calling). */
 export async function login(builder: Builder, registry: string, username: string, password: string, o: DriverOptions): Promise<void> {
-  const { command, args } = loginArgs(builder, registry, username);
+  const { command, args } = loginArgs(builder, registry, username, (o.env ?? process.env).CONTAINERS_REGISTRIES_CONF);
   const { value: r } = await retry(
     async () => {
       const r = await run(command, args, o, {}, password);

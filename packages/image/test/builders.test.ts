@@ -210,6 +210,18 @@ describe('login and logout', () => {
   ] as const)('%s login never puts the password on the command line', (builder, expected) => {
     expect(loginArgs(builder, '1.dkr.ecr.us-east-1.amazonaws.com', 'AWS')).toEqual(expected);
   });
+  test('buildah login reads CONTAINERS_REGISTRIES_CONF through --registries-conf', () => {
+    expect(loginArgs('buildah', 'r:5000', 'u', '/etc/reg.conf').args).toEqual([
+      'login',
+      '--registries-conf',
+      '/etc/reg.conf',
+      '--username',
+      'u',
+      '--password-stdin',
+      'r:5000',
+    ]);
+    expect(loginArgs('docker', 'r:5000', 'u', '/etc/reg.conf').args).toEqual(['login', '--username', 'u', '--password-stdin', 'r:5000']);
+  });
   test('logout', () => {
     expect(logoutArgs('buildah', 'r:5000')).toEqual({ command: 'buildah', args: ['logout', 'r:5000'] });
     expect(logoutArgs('docker', 'r:5000')).toEqual({ command: 'docker', args: ['logout', 'r:5000'] });

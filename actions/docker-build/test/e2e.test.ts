@@ -1,0 +1,341 @@
+/**
+ * End-to-end: the bundled action (docker-build/action.yml → actions/docker-build/dist) run by
+ * the runner harness against the sandbox: ECR through the sandbox's AWS endpoint (SigV4, the
+ * SDK's default credential chain), the real registry behind it, the real Docker engine and
+ * buildah, and skopeo to check what landed in the registry.
+ */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeRepositoriesCommand, ECRClient, GetLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { exec } from '@tripo04os/common';
+import { leaks, type RunResult, repoRoot, runAction } from '@tripo04os/kit/harness';
+import { sandboxControl, sandboxEnv } from '@tripo04os/sandbox/testing';
+
+type SandboxEnv = ReturnType<typeof sandboxEnv>;
+
+const action = join(repoRoot, 'docker-build');
+const HEAD_SHA = 'feedfacecafebeef0000111122223333444455556';
+const MERGE_SHA = '0000aaaa1111bbbb2222cccc3333dddd4444eeee';
+const repository = {
+  name: 'ai-support',
+  full_name: 'tripo04os/ai-support',
+  description: 'AI support service',
+  html_url: 'https://github.com/tripo04os/ai-support',
+  default_branch: 'main',
+  license: { spdx_id: 'MIT' },
+};
+
+let env: SandboxEnv;
+let ecr: ECRClient;
+let work: string;
+let context: string;
+let dockerConfig: string;
+let authFile: string;
+const suffix = Date.now().toString(36);
+const repoName = (name: string) => `e2e-${name}-${suffix}`;
+
+beforeAll(async () => {
+  const info = await exec('docker', ['info', '--format', '{{.ServerVersion}}']).catch(() => ({
+    code: 1,
+    stdout: '',
+    stderr: 'docker not found',
+  }));
+  if (info.code !== 0) {
+    throw new Error(
+      `The Docker daemon is not running (docker info: ${info.stderr.trim().split('\n').pop()}). Start it as root: dockerd --storage-driver=vfs --iptables=false --bridge=none & (.ci/run does this)`,
+    );
+  }
+  env = sandboxEnv();
+  ecr = new ECRClient({
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_ECR,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
+  work = await mkdtemp(join(tmpdir(), 'docker-build-e2e-'));
+  context = join(work, 'app');
+  await exec('mkdir', ['-p', context, join(work, 'docker'), join(work, 'containers')]);
+  await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nARG VCS_REF\nCOPY hello.txt /hello.txt\n');
+  await writeFile(join(context, 'hello.txt'), `hello from ${suffix}\n`);
+  dockerConfig = join(work, 'docker');
+  authFile = join(work, 'containers', 'auth.json');
+});
+
+afterAll(() => ecr?.destroy());
+
+/** The sandbox's AWS and registry settings, as a job gets them from configure-aws-credentials. */
+function stepEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    AWS_REGION: env.AWS_REGION,
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    AWS_ENDPOINT_URL_ECR: env.AWS_ENDPOINT_URL_ECR,
+    CONTAINERS_REGISTRIES_CONF: env.CONTAINERS_REGISTRIES_CONF,
+    // Each job's own credential stores, so logins of parallel suites do not mix.
+    DOCKER_CONFIG: dockerConfig,
+    REGISTRY_AUTH_FILE: authFile,
+    ...extra,
+  };
+}
+
+interface EventSetup {
+  event: { name: string; payload: unknown };
+  context: Record<string, string>;
+}
+
+function pushEvent(ref: string, sha = HEAD_SHA): EventSetup {
+  return {
+    event: { name: 'push', payload: { ref, after: sha, repository } },
+    context: { GITHUB_REF: ref, GITHUB_SHA: sha, GITHUB_REF_NAME: ref.replace(/^refs\/(heads|tags)\//, '') },
+  };
+}
+
+async function build(
+  inputs: Record<string, string>,
+  event: EventSetup = pushEvent('refs/heads/main'),
+  extraEnv: Record<string, string | undefined> = {},
+) {
+  return runAction({ action, inputs, env: stepEnv(extraEnv), cwd: context, timeoutMs: 180_000, ...event });
+}
+
+/** The manifest digest of a tag as the registry has it, through skopeo. */
+async function registryDigest(image: string): Promise<string> {
+  const r = await exec('skopeo', [
+    '--registries-conf',
+    env.CONTAINERS_REGISTRIES_CONF,
+    'inspect',
+    '--tls-verify=false',
+    '--creds',
+    `${env.SANDBOX_REGISTRY_USER}:${env.SANDBOX_REGISTRY_PASSWORD}`,
+    `docker://${image}`,
+  ]);
+  if (r.code !== 0) throw new Error(`skopeo inspect ${image}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { Digest: string }).Digest;
+}
+
+async function registryLabels(image: string): Promise<Record<string, string>> {
+  const r = await exec('skopeo', [
+    '--registries-conf',
+    env.CONTAINERS_REGISTRIES_CONF,
+    'inspect',
+    '--tls-verify=false',
+    '--creds',
+    `${env.SANDBOX_REGISTRY_USER}:${env.SANDBOX_REGISTRY_PASSWORD}`,
+    `docker://${image}`,
+  ]);
+  return (JSON.parse(r.stdout) as { Labels: Record<string, string> }).Labels;
+}
+
+async function repositoryExists(name: string): Promise<boolean> {
+  try {
+    await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'RepositoryNotFoundException') return false;
+    throw err;
+  }
+}
+
+function expectNoLeak(r: RunResult) {
+  expect(leaks(r, env.SANDBOX_REGISTRY_PASSWORD)).toEqual([]);
+  // Not even printed before it was masked: only the ::add-mask:: command itself carries it.
+  const printed = (log: string) =>
+    log
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
+  expect(printed(r.rawLog)).not.toContain(env.SANDBOX_REGISTRY_PASSWORD);
+  expect(printed(r.post?.rawLog ?? '')).not.toContain(env.SANDBOX_REGISTRY_PASSWORD);
+}
+
+/** An output of a run ('' when unset). */
+function o(r: RunResult, name: string): string {
+  return r.outputs[name] ?? '';
+}
+
+function explain(r: RunResult): string {
+  return `exit ${r.exitCode}; errors ${JSON.stringify(r.errors)}\n${r.log.slice(-3000)}`;
+}
+
+describe.each(['docker', 'buildah'] as const)('with the %s builder', (builder) => {
+  const name = repoName(builder);
+
+  test('a push to main: ECR login, repository created, every tag in the registry, digest equal to the registry', async () => {
+    expect(await repositoryExists(name)).toBe(false);
+    const r = await build({ repository: name, builder });
+    expect(r.exitCode).toBe(0);
+    if (r.exitCode !== 0) throw new Error(explain(r));
+
+    const image = `${env.SANDBOX_REGISTRY}/${name}`;
+    expect(o(r, 'image')).toBe(image);
+    expect(o(r, 'tags').split('\n')).toEqual([`${image}:main`, `${image}:sha-${HEAD_SHA.slice(0, 7)}`]);
+    expect(o(r, 'digest')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(o(r, 'image-ref')).toBe(`${image}@${o(r, 'digest')}`);
+    expect(o(r, 'imageid')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const ref of o(r, 'tags').split('\n')) expect(await registryDigest(ref)).toBe(o(r, 'digest'));
+    expect(await registryDigest(o(r, 'image-ref'))).toBe(o(r, 'digest'));
+
+    // The repository was created with scan on push and the default lifecycle policy.
+    const repos = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
+    expect(repos.repositories?.[0]?.imageScanningConfiguration?.scanOnPush).toBe(true);
+    expect(repos.repositories?.[0]?.imageTagMutability).toBe('MUTABLE');
+    const policy = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name }));
+    expect(JSON.parse(policy.lifecyclePolicyText ?? '{}').rules[0].selection.tagStatus).toBe('untagged');
+
+    // OCI labels from the event payload, on the image in the registry.
+    const labels = await registryLabels(`${image}:main`);
+    expect(labels).toMatchObject({
+      'org.opencontainers.image.title': 'ai-support',
+      'org.opencontainers.image.source': 'https://github.com/tripo04os/ai-support',
+      'org.opencontainers.image.revision': HEAD_SHA,
+      'org.opencontainers.image.version': 'main',
+      'org.opencontainers.image.licenses': 'MIT',
+    });
+    expect(JSON.parse(o(r, 'metadata'))).toMatchObject({ image, digest: o(r, 'digest'), builder, pushed: true, latest: false });
+
+    // Job summary, and the password nowhere.
+    expect(r.summary).toContain(o(r, 'digest'));
+    expect(r.summary).toContain('Build time');
+    expect(r.masked).toContain(env.SANDBOX_REGISTRY_PASSWORD);
+    expectNoLeak(r);
+
+    // The post step logged out of the registry.
+    expect(r.post?.exitCode).toBe(0);
+    const store = builder === 'buildah' ? authFile : join(dockerConfig, 'config.json');
+    const auths = JSON.parse(await readFile(store, 'utf8').catch(() => '{}')) as { auths?: Record<string, unknown> };
+    expect(Object.keys(auths.auths ?? {})).not.toContain(env.SANDBOX_REGISTRY);
+  });
+
+  test('release v2.0.0 takes latest; a backport v1.4.9 afterwards does not move it', async () => {
+    const image = `${env.SANDBOX_REGISTRY}/${name}`;
+    const v2 = await build({ repository: name, builder }, pushEvent('refs/tags/v2.0.0'));
+    if (v2.exitCode !== 0) throw new Error(explain(v2));
+    expect(o(v2, 'tags').split('\n')).toEqual([
+      `${image}:2.0.0`,
+      `${image}:2.0`,
+      `${image}:sha-${HEAD_SHA.slice(0, 7)}`,
+      `${image}:latest`,
+    ]);
+    expect(await registryDigest(`${image}:latest`)).toBe(o(v2, 'digest'));
+
+    const backport = await build({ repository: name, builder }, pushEvent('refs/tags/v1.4.9', 'abcdef0123456789abcdef0123456789abcdef01'));
+    if (backport.exitCode !== 0) throw new Error(explain(backport));
+    expect(o(backport, 'tags').split('\n')).toEqual([`${image}:1.4.9`, `${image}:1.4`, `${image}:sha-abcdef0`]);
+    expect(o(backport, 'digest')).not.toBe(o(v2, 'digest'));
+    expect(await registryDigest(`${image}:1.4.9`)).toBe(o(backport, 'digest'));
+    expect(await registryDigest(`${image}:latest`)).toBe(o(v2, 'digest'));
+    expect(backport.summary).toContain('1.4.9 is older than 2.0.0');
+    expectNoLeak(backport);
+  });
+});
+
+describe('scan gate (ECR findings seeded in the sandbox)', () => {
+  const name = repoName('scan');
+
+  test('fails on a CRITICAL finding of the pushed image, after the outputs are set', async () => {
+    await sandboxControl().seedFindings({
+      repository: name,
+      status: 'COMPLETE',
+      pendingPolls: 1,
+      findings: [
+        { name: 'CVE-2026-0001', severity: 'CRITICAL', uri: 'https://nvd.example/CVE-2026-0001' },
+        { name: 'CVE-2026-0002', severity: 'LOW' },
+      ],
+    });
+    const r = await build({ repository: name, builder: 'docker', scan: 'ecr', 'scan-timeout': '60s' });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([
+      expect.stringMatching(/^Scan found 1 vulnerability at or above HIGH in .+@sha256:[0-9a-f]{64}: CVE-2026-0001 \(CRITICAL\)$/),
+    ]);
+    expect(o(r, 'digest')).toMatch(/^sha256:/);
+    expect(r.summary).toMatch(/\| CRITICAL \| HIGH \| MEDIUM \| LOW \| INFORMATIONAL \|\n\| --- .*\n\| 1 \| 0 \| 0 \| 1 \| 0 \|/);
+    expectNoLeak(r);
+  });
+
+  test('passes on LOW findings', async () => {
+    await sandboxControl().seedFindings({ repository: name, status: 'COMPLETE', findings: [{ name: 'CVE-2026-0003', severity: 'LOW' }] });
+    const r = await build({ repository: name, builder: 'docker', scan: 'ecr', 'scan-timeout': '60s' });
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    expect(r.log).toContain('Scan: CRITICAL 0, HIGH 0, MEDIUM 0, LOW 1');
+    expect(r.summary).toContain('| 0 | 0 | 0 | 1 | 0 |');
+  });
+});
+
+describe('a pull request', () => {
+  test('is built, not pushed, and tagged pr-N and with the head commit', async () => {
+    const name = repoName('pr');
+    const r = await build(
+      { repository: name, builder: 'docker', tags: 'type=ref,event=pr\ntype=sha' },
+      {
+        event: {
+          name: 'pull_request',
+          payload: { number: 7, repository, pull_request: { number: 7, head: { sha: HEAD_SHA, ref: 'feature/x' }, base: { ref: 'main' } } },
+        },
+        context: { GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: MERGE_SHA, GITHUB_REF_NAME: '7/merge' },
+      },
+      {},
+    );
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    const image = `${env.SANDBOX_REGISTRY}/${name}`;
+    expect(o(r, 'tags').split('\n')).toEqual([`${image}:pr-7`, `${image}:sha-${HEAD_SHA.slice(0, 7)}`]);
+    expect(o(r, 'digest')).toBe('');
+    expect(await repositoryExists(name)).toBe(false);
+    const inspect = await exec('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', `${image}:pr-7`]);
+    expect(JSON.parse(inspect.stdout)['org.opencontainers.image.revision']).toBe(HEAD_SHA);
+    expectNoLeak(r);
+  });
+});
+
+describe('bad inputs fail with one line before any login or build', () => {
+  const cases: [string, Record<string, string>, RegExp, Record<string, string | undefined>?][] = [
+    [
+      'unknown tag rule type',
+      { tags: 'type=match,pattern=v(.*)' },
+      /^Input 'tags' has the value 'type=match,pattern=v\(\.\*\)': unknown tag rule type 'match'/,
+    ],
+    [
+      'unknown tag pattern',
+      { tags: 'type=semver,pattern={{build}}' },
+      /^Input 'tags' has the value 'type=semver,pattern=\{\{build\}\}': unknown tag rule pattern \{\{build\}\}/,
+    ],
+    ['missing context', { context: 'no-such-dir' }, /^Input 'context' has the value 'no-such-dir': expected a folder/],
+    ['missing Dockerfile', { file: 'Dockerfile.prod' }, /^Input 'file' has the value 'Dockerfile.prod': no such Dockerfile/],
+    ['unknown builder', { builder: 'kaniko' }, /^Input 'builder' has the value 'kaniko': expected one of auto, buildx, docker, buildah$/],
+    [
+      'a builder that cannot do it',
+      { builder: 'docker', platforms: 'linux/amd64,linux/arm64' },
+      /^Input 'platforms' has the value 'linux\/amd64,linux\/arm64': building for platforms needs builder buildx/,
+    ],
+    [
+      'invalid repository name',
+      { repository: 'Bad_Name!' },
+      /^Input 'repository' has the value 'Bad_Name!': expected an ECR repository name/,
+    ],
+  ];
+  test.each(cases)('%s', async (_n, inputs, message) => {
+    const name = repoName('bad');
+    const r = await build({ repository: name, ...inputs });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(message);
+    expect(r.log).not.toMatch(/^\$ (docker|buildah) /m);
+    expect(await repositoryExists(name)).toBe(false);
+  });
+
+  test('push to another registry with no access', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'docker-build-home-'));
+    const r = await runAction({
+      action,
+      inputs: { image: 'ghcr.io/tripo04os/ai-support', push: 'true', builder: 'docker' },
+      env: { HOME: home, DOCKER_CONFIG: join(home, '.docker'), REGISTRY_AUTH_FILE: join(home, 'auth.json'), XDG_RUNTIME_DIR: undefined },
+      cwd: context,
+      ...pushEvent('refs/heads/main'),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([
+      "Input 'push' has the value 'true': pushing to ghcr.io needs registry access: give username and password, log in before this step, or use repository for ECR",
+    ]);
+    expect(r.log).not.toMatch(/^\$ (docker|buildah) /m);
+  });
+});
