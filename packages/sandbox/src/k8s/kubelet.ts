@@ -63,6 +63,9 @@ export class Kubelet {
   private readonly imageExists: (image: string) => Promise<boolean>;
   private readonly defaultReadyDelayMs: number;
   private readonly pods = new Map<string, PodRuntime>();
+  /** Images pulled on this node (IfNotPresent/Never use them without asking the registry again). */
+  private readonly present = new Set<string>();
+  private readonly pulling = new Map<string, Promise<boolean>>();
   private nextIp = 10;
   private stopped = false;
 
@@ -233,14 +236,34 @@ export class Kubelet {
       this.sync(rt);
       return;
     }
+    const policy = (this.spec(rt, c.name)?.imagePullPolicy as string | undefined) ?? 'IfNotPresent';
+    if (policy !== 'Always' && this.present.has(c.image)) {
+      this.event(rt, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, c.name);
+      this.create(rt, c);
+      return;
+    }
+    if (policy === 'Never') {
+      const m = `Container image "${c.image}" is not present with pull policy of Never`;
+      c.state = { waiting: { reason: 'ErrImageNeverPull', message: m } };
+      this.event(rt, 'Warning', 'ErrImageNeverPull', m, c.name);
+      this.event(rt, 'Warning', 'Failed', 'Error: ErrImageNeverPull', c.name);
+      this.sync(rt);
+      return;
+    }
     this.event(rt, 'Normal', 'Pulling', `Pulling image "${c.image}"`, c.name);
     const started = Date.now();
     let ok = false;
     try {
-      ok = await this.imageExists(c.image);
+      let p = this.pulling.get(c.image);
+      if (!p) {
+        p = this.imageExists(c.image).finally(() => this.pulling.delete(c.image));
+        this.pulling.set(c.image, p);
+      }
+      ok = await p;
     } catch {
       ok = false;
     }
+    if (ok) this.present.add(c.image);
     if (rt.gone || this.stopped) return;
     if (!ok) {
       c.pullFailures++;

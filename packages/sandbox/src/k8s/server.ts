@@ -156,6 +156,18 @@ function userAgentManager(req: IncomingMessage): string {
 
 export function createHandler(ctx: HandlerContext) {
   const { api } = ctx;
+  // Like the API server's token cache: a successful authentication holds for 10 s.
+  const authenticated = new Map<string, { user: string; until: number }>();
+  async function authenticate(token: string): Promise<string | undefined> {
+    const hit = authenticated.get(token);
+    if (hit && hit.until > Date.now()) return hit.user;
+    const user = await ctx.authenticate(token);
+    if (user) {
+      if (authenticated.size > 1000) authenticated.clear();
+      authenticated.set(token, { user, until: Date.now() + 10_000 });
+    } else authenticated.delete(token);
+    return user;
+  }
 
   function listObjects(r: Route, q: URLSearchParams): KObject[] {
     const labelReqs = parseLabelSelector(q.get('labelSelector') ?? '');
@@ -411,7 +423,7 @@ export function createHandler(ctx: HandlerContext) {
       if (path === '/healthz' || path === '/livez' || path === '/readyz') return send(res, 200, 'ok', 'text/plain');
       const auth = req.headers.authorization ?? '';
       const m = /^Bearer\s+(.+)$/i.exec(auth);
-      const user = m ? await ctx.authenticate(m[1]!.trim()) : undefined;
+      const user = m ? await authenticate(m[1]!.trim()) : undefined;
       if (!user) throw unauthorized();
       const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
       if (path === '/api') {
@@ -450,7 +462,9 @@ export function createHandler(ctx: HandlerContext) {
     } catch (e) {
       sendError(res, e);
     } finally {
-      ctx.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`);
+      // writes, errors and slow requests; successful reads would drown everything else
+      if (req.method !== 'GET' || res.statusCode >= 400 || Date.now() - started > 1000)
+        ctx.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`);
     }
   };
 }
