@@ -13,7 +13,8 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'tripo04os-sandbox-'));
-  await startSandbox({ dir });
+  // ownerPid: the sandbox stops by itself should this jest process be killed before teardown.
+  await startSandbox({ dir, ownerPid: process.pid });
   process.env.SANDBOX_DIR = dir;
   process.env.SANDBOX_STARTED_BY_JEST = dir;
 }

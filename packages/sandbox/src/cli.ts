@@ -11,9 +11,11 @@ const USAGE = 'usage: npm run sandbox -- up|down|status --dir DIR';
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   let dir: string | undefined;
+  let owner: number | undefined;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--dir') dir = argv[++i];
+    else if (command === 'daemon' && a === '--owner') owner = Number(argv[++i]);
     else if (a.startsWith('--dir=')) dir = a.slice(6);
     else {
       process.stderr.write(`unknown argument ${a}\n${USAGE}\n`);
@@ -28,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'daemon': {
       const { runDaemon } = await import('./daemon.ts');
-      await runDaemon(dir);
+      await runDaemon(dir, owner);
       return -1; // keeps running
     }
     case 'up': {

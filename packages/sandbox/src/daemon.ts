@@ -12,6 +12,7 @@ import { ensureCertificates } from './certs.ts';
 import { startControlServer } from './control.ts';
 import { envFile, formatEnv, type SandboxEnv } from './env.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { running } from './lifecycle.ts';
 import { pidFile, registryPidFile, stateFile } from './paths.ts';
 import { RegistryClient, startRegistry } from './registry.ts';
 import { startWebhookSink } from './webhooks.ts';
@@ -62,7 +63,7 @@ export function sandboxAuthenticator(o: {
   };
 }
 
-export async function runDaemon(dir: string): Promise<void> {
+export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
   const started = Date.now();
   const closers: (() => Promise<void>)[] = [];
   let stopping = false;
@@ -85,6 +86,15 @@ export async function runDaemon(dir: string): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => void stop('SIGHUP'));
   process.on('disconnect', () => log('up returned; running in the background'));
+  // A test sandbox must not outlive a bug: log it and keep serving.
+  process.on('uncaughtException', (err) => log(`uncaught exception: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+  if (ownerPid) {
+    // Started for a process (the jest run): stop when it is gone, even if it was killed.
+    setInterval(async () => {
+      if (!(await running(ownerPid))) void stop(`owner process ${ownerPid} ended`);
+    }, 1000).unref();
+  }
   /** Starts a part and registers how to close it (even when another part fails). */
   const part = async <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> => {
     const started = await p;

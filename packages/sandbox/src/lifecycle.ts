@@ -38,7 +38,7 @@ async function readPid(file: string): Promise<number | undefined> {
 }
 
 /** Whether `pid` runs (a zombie waiting to be reaped does not). */
-async function running(pid: number): Promise<boolean> {
+export async function running(pid: number): Promise<boolean> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     return !/^\d+ \(.*\) [ZX]/s.test(stat);
@@ -116,6 +116,8 @@ export interface StartOptions {
   dir: string;
   /** How long to wait for every part to answer (default 60 s). */
   timeoutMs?: number;
+  /** Stop the sandbox by itself when this process ends (the jest global setup passes its own pid). */
+  ownerPid?: number;
 }
 
 /** Starts the sandbox daemon in the background (same as `up`); resolves once every part answers. */
@@ -134,7 +136,8 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   }
   await rm(stateFile(dir), { force: true });
   const logFd = openSync(logFile(dir), 'a');
-  const child = spawn(nodeBinary(), [cliFile, 'daemon', '--dir', dir], {
+  const args = [cliFile, 'daemon', '--dir', dir, ...(options.ownerPid ? ['--owner', String(options.ownerPid)] : [])];
+  const child = spawn(nodeBinary(), args, {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
     cwd: dir,

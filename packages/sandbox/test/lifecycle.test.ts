@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec } from '@tripo04os/common';
-import { readSandboxEnv, SANDBOX_ENV_KEYS, SandboxControl } from '../src/index.ts';
+import { exec, retry } from '@tripo04os/common';
+import { readSandboxEnv, SANDBOX_ENV_KEYS, SandboxControl, sandboxStatus, startSandbox, stopSandbox } from '../src/index.ts';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const sandbox = (args: string[], env: NodeJS.ProcessEnv = process.env) => exec(process.execPath, [cli, ...args], { env });
@@ -76,6 +77,30 @@ test('up, status, a second up, a killed run recovered, down leaving no process',
   expect(alive(registry2)).toBe(false);
   await expect(fetch(`${env2.SANDBOX_CONTROL_URL}/health`)).rejects.toThrow();
   expect((await sandbox(['status', '--dir', dir])).stdout).toContain('not running');
+});
+
+test('a sandbox started for an owner process stops by itself when the owner is killed', async () => {
+  const other = await mkdtemp(join(tmpdir(), 'sandbox-owner-'));
+  const owner = spawn('sleep', ['60'], { stdio: 'ignore' });
+  try {
+    await startSandbox({ dir: other, ownerPid: owner.pid! });
+    const daemon = await pidOf(join(other, 'sandbox.pid'));
+    const registry = await pidOf(join(other, 'registry.pid'));
+    expect(alive(daemon)).toBe(true);
+    owner.kill('SIGKILL');
+    // The daemon checks its owner every second.
+    await retry(
+      async () => {
+        if (alive(daemon) || alive(registry)) throw new Error('still running');
+      },
+      { attempts: 20, baseDelayMs: 250, maxDelayMs: 500 },
+    );
+    expect((await sandboxStatus(other)).running).toBe(false);
+  } finally {
+    owner.kill('SIGKILL');
+    await stopSandbox(other);
+    await rm(other, { recursive: true, force: true });
+  }
 });
 
 test('without the docker-registry binary, up fails naming the Debian package', async () => {
