@@ -308,7 +308,9 @@ describe('ECR', () => {
       const dockerEnv = { ...process.env, DOCKER_CONFIG: authDir };
       const info = await exec('docker', ['info', '--format', '{{.ServerVersion}}'], { env: dockerEnv });
       if (info.code !== 0) {
-        throw new Error(`The Docker daemon is not running (${info.stderr.trim().split('\n').pop()}). Start it as root: dockerd --storage-driver=vfs --iptables=false --bridge=none & (.ci/run does this)`);
+        throw new Error(
+          `The Docker daemon is not running (${info.stderr.trim().split('\n').pop()}). Start it as root: dockerd --storage-driver=vfs --iptables=false --bridge=none & (.ci/run does this)`,
+        );
       }
       const docker = await exec('docker', ['login', '--username', user, '--password-stdin', registry], { input: password, env: dockerEnv });
       expect(docker.stdout).toContain('Login Succeeded');

@@ -77,6 +77,7 @@ export class Ecr {
 
   resetFindings(): void {
     this.#seeded = [];
+    this.#started.clear();
   }
 
   async #save(): Promise<void> {

@@ -250,8 +250,17 @@ export function verifySigV4(
       };
     }
     const amzDate = headerValue(req.headers['x-amz-date']);
+    const bodyHash = createHash('sha256').update(req.body).digest('hex');
     const contentHash = headerValue(req.headers['x-amz-content-sha256']);
-    const payloadHash = contentHash || createHash('sha256').update(req.body).digest('hex');
+    if (/^[0-9a-f]{64}$/.test(contentHash) && contentHash !== bodyHash) {
+      return {
+        ok: false,
+        failure: 'mismatch',
+        message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        service: cred.service,
+      };
+    }
+    const payloadHash = contentHash || bodyHash;
     return check(
       req,
       { ...cred, signedHeaders: fields.SignedHeaders.split(';'), signature: fields.Signature, amzDate },
