@@ -58,6 +58,7 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
     api,
     authenticate: options.authenticate,
     logs: (pod, o) => kubelet.logs(pod, o),
+    followLogs: (pod, o, write, end) => kubelet.follow(pod, o, write, end),
     log: options.log,
     openWatches,
   });

@@ -25,6 +25,15 @@ interface Run {
   containerID: string;
   startedAt: string;
   lines: { at: string; text: string }[];
+  /** `follow=true` readers: called with each new line, and with undefined when the run ends. */
+  followers: Set<(line: { at: string; text: string } | undefined) => void>;
+  ended: boolean;
+}
+
+function endRun(run: Run): void {
+  run.ended = true;
+  for (const f of run.followers) f(undefined);
+  run.followers.clear();
 }
 
 interface ContainerRuntime {
@@ -125,6 +134,7 @@ export class Kubelet {
 
   private forget(rt: PodRuntime): void {
     rt.gone = true;
+    for (const c of rt.containers) for (const r of c.runs) endRun(r);
     for (const t of rt.timers) clearTimeout(t);
     rt.timers.clear();
   }
@@ -332,10 +342,20 @@ export class Kubelet {
       return;
     }
     const b = this.behaviours.for(c.image);
-    const run: Run = { containerID: `containerd://${randomBytes(32).toString('hex')}`, startedAt: nowIso(), lines: [] };
+    const run: Run = {
+      containerID: `containerd://${randomBytes(32).toString('hex')}`,
+      startedAt: nowIso(),
+      lines: [],
+      followers: new Set(),
+      ended: false,
+    };
     c.runs.push(run);
     if (c.runs.length > 5) c.runs.splice(0, c.runs.length - 5);
-    const log = (text: string) => run.lines.push({ at: new Date().toISOString(), text });
+    const log = (text: string) => {
+      const line = { at: new Date().toISOString(), text };
+      run.lines.push(line);
+      for (const f of run.followers) f(line);
+    };
     this.event(rt, 'Normal', 'Created', `Created container ${c.name}`, c.name);
     this.event(rt, 'Normal', 'Started', `Started container ${c.name}`, c.name);
     c.state = { running: { startedAt: run.startedAt } };
@@ -365,6 +385,7 @@ export class Kubelet {
   }
 
   private crash(rt: PodRuntime, c: ContainerRuntime, run: Run): void {
+    endRun(run);
     c.restartCount++;
     c.ready = false;
     c.started = false;
@@ -387,8 +408,7 @@ export class Kubelet {
     });
   }
 
-  /** `GET pods/NAME/log`: the current or previous run of a container, as the kubelet picks them. */
-  logs(pod: KObject, o: LogOptions): string {
+  private pickRun(pod: KObject, o: LogOptions): Run {
     const p = pod as Pod;
     const rt = this.pods.get(p.metadata.uid!);
     const names = (p.spec?.containers ?? []).map((c) => c.name);
@@ -412,9 +432,28 @@ export class Kubelet {
       throw badRequest(
         `container "${name}" in pod "${p.metadata.name}" is waiting to start: ${c.state.waiting?.reason ?? 'ContainerCreating'}`,
       );
-    let lines = run.lines;
+    return run;
+  }
+
+  /** `GET pods/NAME/log`: the current or previous run of a container, as the kubelet picks them. */
+  logs(pod: KObject, o: LogOptions): string {
+    let lines = this.pickRun(pod, o).lines;
     if (o.tailLines !== undefined && o.tailLines >= 0) lines = lines.slice(Math.max(0, lines.length - o.tailLines));
     return lines.map((l) => `${o.timestamps ? `${l.at} ` : ''}${l.text}\n`).join('');
+  }
+
+  /** `follow=true`: the log so far, then each new line until the run ends or `stop` is called. */
+  follow(pod: KObject, o: LogOptions, write: (text: string) => void, end: () => void): () => void {
+    const run = this.pickRun(pod, o);
+    const fmt = (l: { at: string; text: string }) => `${o.timestamps ? `${l.at} ` : ''}${l.text}\n`;
+    write(this.logs(pod, o));
+    if (run.ended) {
+      end();
+      return () => {};
+    }
+    const f = (l: { at: string; text: string } | undefined) => (l ? write(fmt(l)) : end());
+    run.followers.add(f);
+    return () => run.followers.delete(f);
   }
 
   /** Ready pods' first container image, for the service traffic. */

@@ -42,6 +42,7 @@ export interface HandlerContext {
   api: Api;
   authenticate: (token: string) => Promise<string | undefined> | string | undefined;
   logs: (pod: KObject, o: LogOptions) => string;
+  followLogs: (pod: KObject, o: LogOptions, write: (text: string) => void, end: () => void) => () => void;
   log?: (line: string) => void;
   /** Open watch responses, ended when the server closes. */
   openWatches: Set<ServerResponse>;
@@ -278,13 +279,37 @@ export function createHandler(ctx: HandlerContext) {
       if (method !== 'GET') throw methodNotAllowed();
       const pod = api.get('pods', ns, r.name!);
       const tail = q.get('tailLines');
-      const text = ctx.logs(pod, {
+      const o = {
         container: q.get('container') ?? undefined,
         previous: q.get('previous') === 'true',
         tailLines: tail === null ? undefined : Number(tail),
         timestamps: q.get('timestamps') === 'true',
-      });
-      send(res, 200, text, 'text/plain');
+      };
+      if (q.get('follow') === 'true') {
+        let started = false;
+        let stop = () => {};
+        const end = () => {
+          stop();
+          ctx.openWatches.delete(res);
+          if (!res.writableEnded) res.end();
+        };
+        stop = ctx.followLogs(
+          pod,
+          o,
+          (text) => {
+            if (!started) {
+              started = true;
+              res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+            }
+            if (text) res.write(text);
+          },
+          end,
+        );
+        ctx.openWatches.add(res);
+        req.on('close', end);
+        return;
+      }
+      send(res, 200, ctx.logs(pod, o), 'text/plain');
       return;
     }
     if (r.subresource === 'scale') {

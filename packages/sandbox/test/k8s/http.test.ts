@@ -1,5 +1,6 @@
 /** The API server over plain HTTPS: concurrency, watches, patch types, errors, GC, kubelet states, service traffic. */
-import { api, type Env, eventually, REGISTRY, startEnv, watchEvents } from './helpers.ts';
+import { request } from 'node:https';
+import { api, type Env, eventually, REGISTRY, startEnv, TOKEN, watchEvents } from './helpers.ts';
 
 let env: Env;
 const IMG = `${REGISTRY}/app:v1`;
@@ -446,7 +447,24 @@ test('pod logs: container choice, tailLines, previous', async () => {
   expect((await api(env, 'GET', '/api/v1/namespaces/default/pods/two/log?container=b&tailLines=1')).text).toBe('ready\n');
   const prev = await api(env, 'GET', '/api/v1/namespaces/default/pods/two/log?container=a&previous=true');
   expect(prev.json.message).toBe('previous terminated container "a" in pod "two" not found');
+  // follow=true streams until the container stops (here: the pod is deleted)
+  const followed = followText('/api/v1/namespaces/default/pods/two/log?container=a&follow=true');
+  await new Promise((r) => setTimeout(r, 200));
+  await api(env, 'DELETE', '/api/v1/namespaces/default/pods/two');
+  expect(await followed).toContain(`starting ${IMG}`);
 });
+
+function followText(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, env.server.url), { headers: { Authorization: `Bearer ${TOKEN}` }, ca: env.ca }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 test('service traffic answers like the Ready pods behind the selector, 503 without any', async () => {
   env.server.behaviours.set({ image: IMG, version: '1.4.2' });
