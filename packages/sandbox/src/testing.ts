@@ -7,6 +7,7 @@ import { readSandboxEnvSync, type SandboxEnv } from './env.ts';
 
 export function sandboxDir(): string {
   const dir = process.env.SANDBOX_DIR;
+  if (!dir && process.env.SANDBOX_ERROR) throw new Error(`The sandbox did not start: ${process.env.SANDBOX_ERROR}`);
   if (!dir) throw new Error('SANDBOX_DIR is not set: run the tests through jest (test/global-setup.ts starts the sandbox)');
   return dir;
 }
