@@ -89,7 +89,9 @@ export async function notify(message: Message, targets: NotifyTargets, options: 
       warning: (m) => logger.warning(redact(m, secrets)),
     },
     ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    // One request may not outlast the retry deadline by much: a hanging server costs at most
+    // the deadline (at least 5 s, at most 30 s) per attempt.
+    timeoutMs: options.timeoutMs ?? Math.min(30_000, Math.max(5_000, options.deadlineMs)),
   };
   const payload = targets.payload ? renderPayload(targets.payload, placeholderValues(message)) : undefined;
   const jobs: [ChannelName, () => Promise<{ value: { id?: string; ts?: string; channel?: string }; attempts: number }>][] = [];
