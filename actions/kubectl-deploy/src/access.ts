@@ -17,7 +17,7 @@ export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.Proce
     const credentials = await defaultCredentials();
     const cluster = await describeEksCluster(i.clusterName, i.region, credentials);
     logger.info(`EKS cluster ${cluster.name} (${i.region}): ${cluster.endpoint}`);
-    const tokens = eksTokenProvider({ clusterName: cluster.name, region: i.region, credentials, onToken: (t) => logger.mask(t) });
+    const tokens = eksTokenProvider({ clusterName: cluster.name, region: i.region, credentials });
     const region = i.region;
     return KubeClient.connect(
       {

@@ -8,7 +8,13 @@ function images(r: DeploymentResult): string {
     .map((c) => {
       const before = r.imagesBefore[c];
       const after = r.imagesAfter[c];
-      const change = before === after || !after ? (before ?? '—') : `${before ?? '(new)'} → ${after}`;
+      const tried = r.imagesTried?.[c];
+      const change =
+        tried && tried !== after
+          ? `${before ?? '(new)'} → ${tried} (rolled back)`
+          : before === after || !after
+            ? (before ?? '—')
+            : `${before ?? '(new)'} → ${after}`;
       return single ? change : `${c}: ${change}`;
     })
     .join('\n');

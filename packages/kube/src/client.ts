@@ -130,11 +130,15 @@ export class KubeClient {
       contexts: [{ name: 'main', cluster: access.label ?? 'cluster', user: 'token-user' }],
       currentContext: 'main',
     });
+    const masked = new Set<string>();
     kc.addAuthenticator({
       isAuthProvider: (u) => u.authProvider?.name === 'tripo04os-token',
       applyAuthentication: async (_u, opts) => {
         const token = await access.token();
-        logger.mask(token);
+        if (!masked.has(token)) {
+          masked.add(token);
+          logger.mask(token);
+        }
         opts.headers = { ...(opts.headers ?? {}), Authorization: `Bearer ${token}` };
       },
     });

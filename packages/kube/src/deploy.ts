@@ -21,6 +21,8 @@ export interface DeploymentResult {
   name: string;
   imagesBefore: Record<string, string>;
   imagesAfter: Record<string, string>;
+  /** The images this run tried, when they are not the ones in place after it (failed and rolled back). */
+  imagesTried?: Record<string, string>;
   revisionBefore: number | null;
   revisionAfter: number | null;
   status: DeploymentStatus;
@@ -197,32 +199,34 @@ export async function deploy(o: DeployOptions): Promise<RunReport> {
 
   // 1. Everything but Deployments, in dependency order (Namespace, SA/ConfigMap/Secret, Service).
   let failure: string | undefined;
-  await logger.group('Applying manifests', async () => {
-    for (const wave of applyOrder(o.objects.filter((x) => x.object.kind !== 'Deployment'))) {
-      const results = await Promise.allSettled(
-        wave.map(async (obj) => {
-          const snap = snapshots.find((s) => s.object === obj) as Snapshot;
-          if (obj.object.kind === 'ConfigMap' || obj.object.kind === 'Secret') changedConfig.push(snap);
-          const after = await serverSideApply(client, obj.object);
-          const m = obj.object.metadata;
-          const action = !snap.before
-            ? 'created'
-            : (after as Manifest).metadata.resourceVersion === snap.before.metadata.resourceVersion
-              ? 'unchanged'
-              : 'configured';
-          report.applied.push({ kind: obj.object.kind, namespace: m.namespace, name: m.name, action });
-          logger.info(`${obj.object.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name} ${action}`);
-        }),
-      );
-      const bad = results.find((r) => r.status === 'rejected');
-      if (bad) {
-        const obj = wave[results.indexOf(bad)] as LoadedObject;
-        const err = await client.explain(bad.reason, `apply ${obj.object.kind} ${obj.object.metadata.name}`);
-        failure = `applying ${obj.object.kind} ${obj.object.metadata.name} (${obj.file}:${obj.line}) failed: ${errorMessage(err)}`;
-        return;
+  const nonDeployments = o.objects.filter((x) => x.object.kind !== 'Deployment');
+  if (nonDeployments.length > 0)
+    await logger.group('Applying manifests', async () => {
+      for (const wave of applyOrder(nonDeployments)) {
+        const results = await Promise.allSettled(
+          wave.map(async (obj) => {
+            const snap = snapshots.find((s) => s.object === obj) as Snapshot;
+            if (obj.object.kind === 'ConfigMap' || obj.object.kind === 'Secret') changedConfig.push(snap);
+            const after = await serverSideApply(client, obj.object);
+            const m = obj.object.metadata;
+            const action = !snap.before
+              ? 'created'
+              : (after as Manifest).metadata.resourceVersion === snap.before.metadata.resourceVersion
+                ? 'unchanged'
+                : 'configured';
+            report.applied.push({ kind: obj.object.kind, namespace: m.namespace, name: m.name, action });
+            logger.info(`${obj.object.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name} ${action}`);
+          }),
+        );
+        const bad = results.find((r) => r.status === 'rejected');
+        if (bad) {
+          const obj = wave[results.indexOf(bad)] as LoadedObject;
+          const err = await client.explain(bad.reason, `apply ${obj.object.kind} ${obj.object.metadata.name}`);
+          failure = `applying ${obj.object.kind} ${obj.object.metadata.name} (${obj.file}:${obj.line}) failed: ${errorMessage(err)}`;
+          return;
+        }
       }
-    }
-  });
+    });
 
   // 2. Deployments, through the strategy.
   let outcomes: TargetOutcome[] = [];
@@ -243,7 +247,8 @@ export async function deploy(o: DeployOptions): Promise<RunReport> {
             return diagnose(client, out.deployment, out.reason, out.message, { preferPods: out.pods });
           }),
       );
-      for (const d of report.diagnoses) logger.error(formatDiagnosis(d));
+      for (const d of report.diagnoses)
+        await logger.group(`Diagnosis of ${d.namespace}/${d.deployment}`, async () => logger.info(formatDiagnosis(d)));
     }
   }
 
@@ -309,6 +314,7 @@ async function rollbackRun(
         const started = Date.now();
         const w = await waitForRollout(client, after, { timeoutMs: o.timeoutMs, logger, watchPods: false });
         r.status = w.ok ? 'rolled back' : 'not rolled back';
+        r.imagesTried = r.imagesAfter;
         r.imagesAfter = containerImages(w.deployment.spec.template);
         r.revisionAfter = revisionOf(w.deployment) ?? null;
         r.seconds = Math.round((r.seconds + (Date.now() - started) / 1000) * 10) / 10;
@@ -412,7 +418,8 @@ export async function rollback(o: RollbackOptions): Promise<RunReport> {
     report.diagnoses = await Promise.all(
       failed.map((x) => diagnose(client, x.w.deployment, (x.w as { reason: string }).reason, x.r.message ?? '', {})),
     );
-    for (const d of report.diagnoses) logger.error(formatDiagnosis(d));
+    for (const d of report.diagnoses)
+      await logger.group(`Diagnosis of ${d.namespace}/${d.deployment}`, async () => logger.info(formatDiagnosis(d)));
     return report;
   }
   if (o.health) {

@@ -153,7 +153,8 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               // client-node reports a failed open through `done` before resolving: retry it here.
               if (openError !== undefined) throw openError;
               opened = true;
-              stops.push(stop);
+              if (finished) stop();
+              else stops.push(stop);
             },
             {
               attempts: 6,
@@ -169,23 +170,6 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       };
       void open();
     };
-
-    keepWatching<Deployment>(
-      `deployment ${name}`,
-      `/apis/apps/v1/namespaces/${ns(initial)}/deployments`,
-      { fieldSelector: `metadata.name=${name}` },
-      initial.metadata.resourceVersion,
-      (e) => {
-        if (e.object.metadata.name !== name) return;
-        if (e.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
-        judge(e.object);
-      },
-      async () => {
-        const d = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
-        judge(d);
-        return d.metadata.resourceVersion;
-      },
-    );
 
     // Pods: fail fast on new pods stuck in a fatal state.
     const pods = new Map<string, Pod>();
@@ -245,6 +229,25 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     function recheckPods() {
       for (const p of pods.keys()) if (!badSince.has(p)) checkPod(p);
     }
+    judge(initial);
+    if (finished) return;
+    keepWatching<Deployment>(
+      `deployment ${name}`,
+      `/apis/apps/v1/namespaces/${ns(initial)}/deployments`,
+      { fieldSelector: `metadata.name=${name}` },
+      initial.metadata.resourceVersion,
+      (e) => {
+        if (e.object.metadata.name !== name) return;
+        if (e.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
+        judge(e.object);
+      },
+      async () => {
+        const d = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
+        judge(d);
+        return d.metadata.resourceVersion;
+      },
+    );
+
     if (options.watchPods !== false) {
       keepWatching<Pod>(
         `pods of ${name}`,
@@ -269,6 +272,5 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
         },
       );
     }
-    judge(initial);
   });
 }
