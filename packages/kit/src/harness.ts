@@ -175,11 +175,19 @@ function runNode(node: string, script: string, env: NodeJS.ProcessEnv, cwd: stri
 
 /** Runs a bundled action like the GitHub runner: main, then post (when it has one). */
 export async function runAction(options: RunOptions): Promise<RunResult> {
+  const temp = await mkdtemp(join(tmpdir(), 'runner-'));
+  try {
+    return await runIn(temp, options);
+  } finally {
+    if (!options.keep) await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function runIn(temp: string, options: RunOptions): Promise<RunResult> {
   const actionDir = resolve(options.action);
   const yml = parseYaml(await readFile(join(actionDir, 'action.yml'), 'utf8')) as ActionYml;
   if (!/^node\d+$/.test(yml.runs.using))
     throw new Error(`${actionDir}/action.yml: runs.using ${yml.runs.using} is not a JavaScript runtime`);
-  const temp = await mkdtemp(join(tmpdir(), 'runner-'));
   const files = {
     GITHUB_OUTPUT: join(temp, 'output'),
     GITHUB_ENV: join(temp, 'env'),
@@ -246,6 +254,16 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
   }
 
   const node = options.node ?? process.env.ACTION_NODE ?? process.execPath;
+  if (node === process.execPath) {
+    // The runner starts the Node its runs.using names; here that is the Node running the tests.
+    const wanted = yml.runs.using.slice('node'.length);
+    const major = process.versions.node.split('.')[0];
+    if (major !== wanted) {
+      throw new Error(
+        `${actionDir}/action.yml runs on ${yml.runs.using}, but the harness runs Node ${process.versions.node}; run the tests with npm test (Node ${wanted}) or pass \`node\``,
+      );
+    }
+  }
   const timeoutMs = options.timeoutMs ?? 120_000;
   // The runner masks the job's token from the start.
   const masks: string[] = base.GITHUB_TOKEN ? [base.GITHUB_TOKEN] : [];
@@ -274,7 +292,6 @@ export async function runAction(options: RunOptions): Promise<RunResult> {
     result.post = { exitCode: post.code, rawLog: post.out, durationMs: Date.now() - t1, ...processOutput(post.out, masks) };
   }
   result.summary = await readIfExists(files.GITHUB_STEP_SUMMARY);
-  if (!options.keep) await rm(temp, { recursive: true, force: true });
   return result;
 }
 

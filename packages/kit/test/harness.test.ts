@@ -165,6 +165,21 @@ describe('a failing input', () => {
   });
 });
 
+describe('the runtime', () => {
+  test('an action on another Node than the one running the tests is refused, not run on the wrong runtime', async () => {
+    const dir = join(action, 'node20');
+    await mkdir(dir);
+    await writeFile(join(dir, 'action.yml'), 'name: n\ndescription: d\nruns:\n  using: node20\n  main: ../dist/index.js\n');
+    await expect(runAction({ action: dir })).rejects.toThrow(/runs on node20, but the harness runs Node 24\./);
+  });
+  test('a runtime that is not JavaScript is refused', async () => {
+    const dir = join(action, 'docker');
+    await mkdir(dir);
+    await writeFile(join(dir, 'action.yml'), 'name: n\ndescription: d\nruns:\n  using: docker\n  image: Dockerfile\n');
+    await expect(runAction({ action: dir })).rejects.toThrow(/runs.using docker is not a JavaScript runtime/);
+  });
+});
+
 describe('parseFileCommand', () => {
   test('name=value and heredoc forms', () => {
     expect(parseFileCommand('a=1\nb<<EOF\nline 1\nline 2\nEOF\nc=x=y\r\nd<<ghadelimiter_1\n\nghadelimiter_1\n')).toEqual({
