@@ -131,7 +131,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   if (status.stale) await recover(dir);
   if (!(await findRegistryBinary())) {
     throw new Error(
-      `the sandbox needs /usr/bin/docker-registry: install the Debian package \`${REGISTRY_PACKAGE}\` (apt-get install ${REGISTRY_PACKAGE})`,
+      `the sandbox needs ${process.env.SANDBOX_REGISTRY_BIN ?? '/usr/bin/docker-registry'}: install the Debian package \`${REGISTRY_PACKAGE}\` (apt-get install ${REGISTRY_PACKAGE})`,
     );
   }
   await rm(stateFile(dir), { force: true });
