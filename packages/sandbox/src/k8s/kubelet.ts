@@ -204,7 +204,9 @@ export class Kubelet {
         cond('ContainersReady', allReady, 'ContainersNotReady', msg),
         cond('PodScheduled', true),
       ];
-      st.phase = anyRunning || rt.containers.some((c) => c.restartCount > 0) ? 'Running' : 'Pending';
+      const allTerminated = rt.containers.every((c) => c.state.terminated);
+      if (allTerminated) st.phase = rt.containers.some((c) => c.state.terminated?.exitCode) ? 'Failed' : 'Succeeded';
+      else st.phase = anyRunning || rt.containers.some((c) => c.restartCount > 0) ? 'Running' : 'Pending';
       st.hostIP = '10.0.0.1';
       st.hostIPs = [{ ip: '10.0.0.1' }];
       st.podIP = rt.podIP;
@@ -386,6 +388,15 @@ export class Kubelet {
 
   private crash(rt: PodRuntime, c: ContainerRuntime, run: Run): void {
     endRun(run);
+    if (this.pod(rt)?.spec.restartPolicy === 'Never') {
+      c.ready = false;
+      c.started = false;
+      c.state = {
+        terminated: { exitCode: 1, reason: 'Error', startedAt: run.startedAt, finishedAt: nowIso(), containerID: run.containerID },
+      };
+      this.sync(rt);
+      return;
+    }
     c.restartCount++;
     c.ready = false;
     c.started = false;
@@ -427,7 +438,7 @@ export class Kubelet {
         throw badRequest(`previous terminated container "${name}" in pod "${p.metadata.name}" not found`);
       run = lastTerminated;
     } else if (c.state.running) run = c.runs[c.runs.length - 1];
-    else if (c.lastState.terminated) run = lastTerminated;
+    else if (c.state.terminated || c.lastState.terminated) run = lastTerminated;
     if (!run)
       throw badRequest(
         `container "${name}" in pod "${p.metadata.name}" is waiting to start: ${c.state.waiting?.reason ?? 'ContainerCreating'}`,

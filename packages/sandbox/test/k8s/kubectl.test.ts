@@ -215,4 +215,14 @@ test('logs --previous of a crash-looping pod', async () => {
   expect((await ok(['logs', 'crashy', '--previous', '--tail=1'])).trim().split('\n')).toHaveLength(1);
   const last = JSON.parse(await ok(['get', 'pod', 'crashy', '-o', 'jsonpath={.status.containerStatuses[0].lastState}']));
   expect(last.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+
+  // with restartPolicy Never the pod fails instead of restarting
+  await ok(['run', 'once', '--restart=Never', `--image=${REGISTRY}/crash:v1`]);
+  await eventually(
+    async () => (await ok(['get', 'pod', 'once', '-o', 'jsonpath={.status.phase}'])) === 'Failed',
+    20_000,
+    'pod once Failed',
+  );
+  expect(await ok(['get', 'pod', 'once'])).toMatch(/once\s+0\/1\s+Error\s+0/);
+  expect(await ok(['logs', 'once'])).toContain('fatal: the application exited with an error');
 });
