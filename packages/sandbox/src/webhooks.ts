@@ -112,7 +112,16 @@ export async function startWebhookSink(options: { host?: string; port?: number }
         ok: true,
         channel: id,
         ts,
-        message: { type: 'message', subtype: 'bot_message', bot_id: 'BSANDBOX', ...message, channel: undefined },
+        message: {
+          type: 'message',
+          subtype: 'bot_message',
+          bot_id: 'BSANDBOX',
+          text,
+          ts,
+          blocks: message.blocks,
+          attachments: message.attachments,
+          thread_ts: message.thread_ts,
+        },
       });
     }
     // chat.update
