@@ -1,6 +1,7 @@
 export { checkAction, checkActions, findRootActions } from './actions.ts';
 export { checkPins, OWN_REPOSITORY, pinProblem } from './pins.ts';
 export { formatProblem, type Problem } from './problem.ts';
+export { checkShellScript, checkShellScripts, findShellScripts } from './shell.ts';
 export { checkVersions, workspacePackages } from './versions.ts';
 export {
   checkWorkflow,
@@ -15,6 +16,7 @@ export {
 
 import { checkActions } from './actions.ts';
 import type { Problem } from './problem.ts';
+import { checkShellScripts } from './shell.ts';
 import { checkVersions } from './versions.ts';
 import { checkWorkflows } from './workflows.ts';
 
@@ -23,4 +25,5 @@ export const repoChecks: Record<string, (root: string) => Promise<Problem[]>> = 
   workflows: checkWorkflows,
   actions: checkActions,
   versions: checkVersions,
+  shell: checkShellScripts,
 };
