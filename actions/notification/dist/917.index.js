@@ -253,7 +253,7 @@ async function post(url, body, headers, timeoutMs = 30_000) {
 function networkErrorText(err, timeoutMs) {
     const e = err;
     if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') {
-        return `no answer within ${timeoutMs !== undefined ? `${Math.round(timeoutMs / 1000)}s` : 'the timeout'}`;
+        return `no answer within ${timeoutMs !== undefined ? (0,_tripo04os_common__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(timeoutMs) : 'the timeout'}`;
     }
     const code = e?.cause?.code ?? e?.code;
     const words = {

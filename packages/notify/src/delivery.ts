@@ -1,4 +1,4 @@
-import { errorMessage, type Logger, parseRetryAfter, RetryError, retry } from '@tripo04os/common';
+import { errorMessage, formatDuration, type Logger, parseRetryAfter, RetryError, retry } from '@tripo04os/common';
 
 /**
  * Delivery: one HTTP POST per attempt, errors classified the same way for every channel, and
@@ -78,7 +78,7 @@ export async function post(url: string, body: string, headers: Record<string, st
 export function networkErrorText(err: unknown, timeoutMs?: number): string {
   const e = err as { name?: string; code?: string; cause?: { code?: string; message?: string; name?: string } };
   if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') {
-    return `no answer within ${timeoutMs !== undefined ? `${Math.round(timeoutMs / 1000)}s` : 'the timeout'}`;
+    return `no answer within ${timeoutMs !== undefined ? formatDuration(timeoutMs) : 'the timeout'}`;
   }
   const code = e?.cause?.code ?? e?.code;
   const words: Record<string, string> = {

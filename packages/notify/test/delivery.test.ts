@@ -67,6 +67,13 @@ describe('retry decisions', () => {
     expect(err.message).not.toContain('secret-path');
   });
 
+  test('a receiver that does not answer times out per attempt and is retried', async () => {
+    server = await testServer(() => ({ status: 200, body: 'late', delayMs: 3000 }));
+    const err = await failure(sendWebhook(`${server.url}/hook`, {}, undefined, { ...fast, retries: 1, timeoutMs: 300 }));
+    expect(err.attempts).toBe(2);
+    expect(err.message).toBe('no answer within 300ms (gave up after 2 attempts)');
+  });
+
   test('a Retry-After beyond the deadline gives up at once instead of waiting', async () => {
     server = await testServer(() => ({ status: 429, headers: { 'retry-after': '30' } }));
     const t0 = Date.now();

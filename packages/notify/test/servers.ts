@@ -23,6 +23,7 @@ export async function testServer(
   answer: (n: number, req: Recorded) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number },
 ): Promise<TestServer> {
   const requests: Recorded[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.setEncoding('utf8');
@@ -35,8 +36,13 @@ export async function testServer(
         res.writeHead(a.status, a.headers ?? {});
         res.end(a.body ?? '');
       };
-      if (a.delayMs) setTimeout(send, a.delayMs);
-      else send();
+      if (a.delayMs) {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          send();
+        }, a.delayMs);
+        timers.add(t);
+      } else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,6 +52,7 @@ export async function testServer(
     requests,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
