@@ -1,7 +1,7 @@
 /**
  * npm run check:repo: every repository check (workflows: actionlint, shellcheck, no
  * expressions in run:, pinned uses:; action.yml files against their input specs; one fixed
- * version). Prints one line per problem and exits 1 when there is any.
+ * version; shellcheck on shell scripts). Prints one line per problem and exits 1 when there is any.
  * `node scripts/check-repo.ts workflows versions` runs only the named checks.
  */
 
