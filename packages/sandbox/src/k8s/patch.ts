@@ -223,6 +223,8 @@ function removePathFromSet(set: FieldSet, path: string[]): void {
 
 function deletePath(obj: unknown, path: string[]): void {
   let cur: unknown = obj;
+  let parent: Rec | undefined;
+  let parentKey = '';
   for (let i = 0; i < path.length; i++) {
     const step = path[i]!;
     const last = i === path.length - 1;
@@ -233,6 +235,8 @@ function deletePath(obj: unknown, path: string[]): void {
         delete cur[k];
         return;
       }
+      parent = cur;
+      parentKey = k;
       cur = cur[k];
     } else if (step.startsWith('k:')) {
       if (!Array.isArray(cur)) return;
@@ -241,8 +245,11 @@ function deletePath(obj: unknown, path: string[]): void {
       if (idx < 0) return;
       if (last) {
         cur.splice(idx, 1);
+        // a list the manager emptied goes away with its last item
+        if (cur.length === 0 && parent) delete parent[parentKey];
         return;
       }
+      parent = undefined;
       cur = cur[idx];
     } else return;
   }

@@ -236,6 +236,28 @@ test('server-side apply creates, records the manager, and removes fields the man
   expect(second.json.data).toEqual({ a: '9', c: '3' });
   const noManager = await api(env, 'PATCH', `${CMS}/ssa`, cfg({}), { contentType: 'application/apply-patch+yaml' });
   expect(noManager.status).toBe(400);
+
+  // keyed lists: items merge by name; items (and a list) the manager stops applying go away
+  const dep = (env_: { name: string; value: string }[] | undefined) =>
+    JSON.stringify(deployment('ssa', [{ name: 'app', image: IMG, ...(env_ ? { env: env_ } : {}) }]));
+  const url = `${APPS}/ssa?fieldManager=tool`;
+  const ct = { contentType: 'application/apply-patch+yaml' };
+  await api(
+    env,
+    'PATCH',
+    url,
+    dep([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ]),
+    ct,
+  );
+  const one = await api(env, 'PATCH', url, dep([{ name: 'B', value: '3' }]), ct);
+  expect(one.json.spec.template.spec.containers[0].env).toEqual([{ name: 'B', value: '3' }]);
+  expect(one.json.metadata.generation).toBe(2);
+  const none = await api(env, 'PATCH', url, dep(undefined), ct);
+  expect(none.json.spec.template.spec.containers[0].env).toBeUndefined();
+  expect(none.json.spec.template.spec.containers[0].image).toBe(IMG);
 });
 
 test('label and field selectors', async () => {
