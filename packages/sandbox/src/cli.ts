@@ -47,13 +47,20 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default: {
-      const s = await sandboxStatus(dir);
+      const s = await sandboxStatus(dir, { deep: true });
       if (!s.running) {
         process.stdout.write(`not running in ${dir}${s.stale ? ' (left by a killed run; `up` recovers it)' : ''}\n`);
         return 3;
       }
-      process.stdout.write(`running in ${dir}: daemon pid ${s.pid}${s.registryPid ? `, docker-registry pid ${s.registryPid}` : ''}\n`);
-      for (const [k, v] of Object.entries(s.parts ?? {})) process.stdout.write(`  ${k}: ${v}\n`);
+      if (!s.parts) {
+        process.stdout.write(`starting in ${dir}: daemon pid ${s.pid}\n`);
+        return 0;
+      }
+      const registry = s.registryPid ? `, docker-registry pid ${s.registryPid}${s.registryRunning ? '' : ' (NOT running)'}` : '';
+      process.stdout.write(
+        `running in ${dir}: daemon pid ${s.pid}${registry}; control endpoint ${s.answering ? 'answers' : 'does NOT answer'}\n`,
+      );
+      for (const [k, v] of Object.entries(s.parts)) process.stdout.write(`  ${k}: ${v}\n`);
       return 0;
     }
   }

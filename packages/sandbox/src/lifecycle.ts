@@ -22,8 +22,12 @@ export interface SandboxStatus {
   running: boolean;
   pid?: number;
   registryPid?: number;
-  /** Each part and where it listens (from the daemon's control endpoint). */
+  /** Each part and where it listens (from DIR/state.json). */
   parts?: Record<string, string>;
+  /** Whether the daemon's control endpoint answered just now (with `deep`). */
+  answering?: boolean;
+  /** Whether the docker-registry child runs. */
+  registryRunning?: boolean;
   /** Whether a previous run was killed and left its files behind. */
   stale?: boolean;
 }
@@ -89,7 +93,7 @@ function nodeBinary(): string {
   return fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url));
 }
 
-export async function sandboxStatus(dirArg: string): Promise<SandboxStatus> {
+export async function sandboxStatus(dirArg: string, options: { deep?: boolean } = {}): Promise<SandboxStatus> {
   const dir = resolve(dirArg);
   const pid = await readPid(pidFile(dir));
   const registryPid = await readPid(registryPidFile(dir));
@@ -97,11 +101,22 @@ export async function sandboxStatus(dirArg: string): Promise<SandboxStatus> {
     return { dir, running: false, ...(registryPid && (await alive(registryPid, dir)) ? { stale: true, registryPid } : {}) };
   if (!(await alive(pid, dir))) return { dir, running: false, stale: true, pid };
   const status: SandboxStatus = { dir, running: true, pid };
-  if (registryPid) status.registryPid = registryPid;
+  if (registryPid) {
+    status.registryPid = registryPid;
+    status.registryRunning = await alive(registryPid, dir);
+  }
   try {
     const state = JSON.parse(await readFile(stateFile(dir), 'utf8')) as { parts?: Record<string, string> };
     if (state.parts) status.parts = state.parts;
   } catch {}
+  if (options.deep && status.parts?.control) {
+    try {
+      const res = await fetch(`${status.parts.control}/health`, { signal: AbortSignal.timeout(3000) });
+      status.answering = res.ok;
+    } catch {
+      status.answering = false;
+    }
+  }
   return status;
 }
 

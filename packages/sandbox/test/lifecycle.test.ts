@@ -48,6 +48,8 @@ test('up, status, a second up, a killed run recovered, down leaving no process',
   expect(status.code).toBe(0);
   expect(status.stdout).toContain(`running in ${dir}`);
   expect(status.stdout).toContain(`registry: ${env.SANDBOX_REGISTRY}`);
+  expect(status.stdout).toContain('control endpoint answers');
+  expect(status.stdout).toMatch(/kubernetes: https:\/\/127\.0\.0\.1:\d+/);
 
   const again = await sandbox(['up', '--dir', dir]);
   expect(again.code).toBe(1);
