@@ -213,7 +213,9 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
     ]);
     const info: DaemonInfo = { env, pid: process.pid, registryPid: registry.pid, parts };
     log(
-      `up in ${Date.now() - started} ms (${Math.round(performance.now())} ms after the process started): ${Object.entries(parts)
+      `up in ${Date.now() - started} ms (${Math.round(performance.now())} ms after the process started, ${Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000)} ms CPU): ${Object.entries(
+        parts,
+      )
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}`,
     );
