@@ -179,7 +179,7 @@ describe('webhook channels', () => {
 });
 
 describe('Slack Web API', () => {
-  test('slack-ts round-trips: a second step updates the same message', async () => {
+  test('slack-ts round-trips: a second step updates the same message, a third replies in its thread', async () => {
     const token = `xoxb-${unique()}`;
     const channel = `#deploys-${unique()}`;
     const common = { 'slack-token': token, 'slack-channel': channel, 'slack-api-url': `${WH}/api` };
@@ -198,8 +198,13 @@ describe('Slack Web API', () => {
     expect(updates[0]!.status).toBe(200);
     expect(updates[0]!.body).toContain('Deployed ai-support');
     expect(updates[0]!.headers.authorization).toBe(`Bearer ${token}`);
-    expectNoLeak(first, token);
-    expectNoLeak(second, token);
+
+    const reply = await run({ ...common, 'slack-thread-ts': ts!, status: 'success', title: 'Smoke tests passed' });
+    expect(reply.errors).toEqual([]);
+    expect(reply.outputs['slack-ts']).not.toBe(ts);
+    const [posted] = (await requests('/api/chat.postMessage')).filter((r) => (r.json as { thread_ts?: string }).thread_ts === ts);
+    expect(posted!.body).toContain('Smoke tests passed');
+    for (const r of [first, second, reply]) expectNoLeak(r, token);
   });
 
   test('Slack’s own error (HTTP 200, ok: false) is the failure text', async () => {
