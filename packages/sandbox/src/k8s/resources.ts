@@ -201,28 +201,37 @@ export function resourceList(group: string, version: string): Record<string, unk
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }
 
+/** authorization.k8s.io: only SelfSubjectAccessReview (`kubectl auth can-i`); every authenticated user may do everything. */
+export const AUTHZ = 'authorization.k8s.io';
+
+function group(name: string): Record<string, unknown> {
+  const gv = { groupVersion: `${name}/v1`, version: 'v1' };
+  return { name, versions: [gv], preferredVersion: gv };
+}
+
 export function apiGroupList(): Record<string, unknown> {
-  return {
-    kind: 'APIGroupList',
-    apiVersion: 'v1',
-    groups: [
-      {
-        name: 'apps',
-        versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
-        preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
-      },
-    ],
-  };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('apps'), group(AUTHZ)] };
 }
 
 export function apiGroup(name: string): Record<string, unknown> | undefined {
-  if (name !== 'apps') return undefined;
+  if (name !== 'apps' && name !== AUTHZ) return undefined;
+  return { kind: 'APIGroup', apiVersion: 'v1', ...group(name) };
+}
+
+export function authorizationResources(): Record<string, unknown> {
   return {
-    kind: 'APIGroup',
+    kind: 'APIResourceList',
     apiVersion: 'v1',
-    name: 'apps',
-    versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
-    preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
+    groupVersion: `${AUTHZ}/v1`,
+    resources: [
+      {
+        name: 'selfsubjectaccessreviews',
+        singularName: 'selfsubjectaccessreview',
+        namespaced: false,
+        kind: 'SelfSubjectAccessReview',
+        verbs: ['create'],
+      },
+    ],
   };
 }
 

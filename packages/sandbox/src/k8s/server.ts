@@ -8,8 +8,10 @@ import type { Api, PatchType, WriteOptions } from './api.ts';
 import { ApiError, badRequest, internal, methodNotAllowed, notFound, statusOf, unauthorized, unsupportedMediaType } from './errors.ts';
 import { decodeProtobuf } from './protobuf.ts';
 import {
+  AUTHZ,
   apiGroup,
   apiGroupList,
+  authorizationResources,
   findResource,
   groupVersion,
   openApiV3,
@@ -470,6 +472,25 @@ export function createHandler(ctx: HandlerContext) {
         const r = route('', 'v1', segs.slice(2));
         if (!r) throw new ApiError(statusOf(404, 'NotFound', 'the server could not find the requested resource', {}));
         return await resourceRequest(req, res, r, url.searchParams);
+      }
+      if (segs[0] === 'apis' && segs[1] === AUTHZ && segs[2] === 'v1') {
+        if (segs.length === 3) return send(res, 200, authorizationResources());
+        if (segs.length === 4 && segs[3] === 'selfsubjectaccessreviews') {
+          if (req.method !== 'POST') throw methodNotAllowed();
+          let spec: unknown = {};
+          const raw = await readRaw(req);
+          if (!/protobuf/.test(req.headers['content-type'] ?? '')) {
+            const b = parseBody(raw.toString('utf8'), req.headers['content-type'] ?? 'application/json');
+            if (isRecord(b) && isRecord(b.spec)) spec = b.spec;
+          }
+          return send(res, 201, {
+            kind: 'SelfSubjectAccessReview',
+            apiVersion: `${AUTHZ}/v1`,
+            metadata: { creationTimestamp: null },
+            spec,
+            status: { allowed: true, reason: 'the sandbox allows every authenticated user everything' },
+          });
+        }
       }
       if (segs[0] === 'apis' && segs[1]) {
         if (segs.length === 2) {

@@ -39,10 +39,12 @@ test('create namespace, and an invalid name is refused with 422 Invalid', async 
   expect(again.stderr).toContain('Error from server (AlreadyExists): namespaces "team-a" already exists');
 });
 
-test('a bad token is reported as Unauthorized', async () => {
+test('a bad token is reported as Unauthorized; the sandbox token may do everything', async () => {
   const r = await kubectl(env, ['--token', 'wrong', 'get', 'pods']);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain('Unauthorized');
+  expect((await ok(['auth', 'can-i', 'create', 'deployments', '-n', 'kube-system'])).trim()).toBe('yes');
+  expect(await ok(['version'])).toContain('Server Version: v1.32.0-sandbox');
 });
 
 test('create deployment, rollout status, failed rollout to a missing image, progress deadline, undo, history', async () => {
