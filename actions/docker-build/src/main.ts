@@ -42,13 +42,24 @@ async function post(): Promise<void> {
 async function main(): Promise<void> {
   // First, before anything can fail: the post step must know it is the post step.
   saveState('isPost', 'true');
+  const t0 = Date.now();
+  const mark = (what: string) => log.debug(`${what} at ${Date.now() - t0} ms`);
   const inputs = readActionInputs(spec);
   // One clock for the created label, BUILD_DATE and schedule dates.
   const ctx = { ...(await contextFromEnv()), now: new Date() };
+  // Read-only look-ups in parallel: which builders work and, for ECR, the registry token
+  // (GetAuthorizationToken changes nothing; it is only used once the plan is checked).
+  const region = inputs.region ?? process.env.AWS_DEFAULT_REGION;
+  const ecrEarly =
+    inputs.repository && region
+      ? createEcrClient(region).then(async (client) => ({ client, token: await getEcrLogin(client, log) }))
+      : undefined;
+  ecrEarly?.catch(() => {});
   const [available, hasTrivy] = await Promise.all([
     detectBuilders(),
     inputs.scan === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
   ]);
+  mark('builders detected');
   const plan = makePlan(inputs, { ctx, env: process.env, available, hasTrivy, cwd: process.cwd() });
   const driver = { logger: log };
 
@@ -56,9 +67,9 @@ async function main(): Promise<void> {
   let ecr: EcrSender | undefined;
   const access = await group('Registry', async () => {
     if (plan.target.kind === 'ecr') {
-      const client = await createEcrClient(plan.target.region);
+      if (!ecrEarly) throw new Error('no ECR client although the plan names ECR');
+      const { client, token } = await ecrEarly;
       ecr = client;
-      const token = await getEcrLogin(client, log);
       const repo = plan.push
         ? await ensureRepository(client, plan.target.repository, {
             create: inputs.createRepository,
@@ -72,6 +83,7 @@ async function main(): Promise<void> {
     }
     return { image: plan.target.image, registry: plan.target.registry, credentials: plan.target.credentials };
   });
+  mark('registry ready');
   if (access.credentials) {
     await login(plan.builder, access.registry, access.credentials.username, access.credentials.password, driver);
     if (plan.logout) saveState('logout', JSON.stringify({ builder: plan.builder, registry: access.registry }));
@@ -94,6 +106,7 @@ async function main(): Promise<void> {
       flavor = { ...flavor, latest: 'false' };
     }
   }
+  mark('logged in, tags listed');
   const meta = computeTags({ rules: plan.rules, flavor, context: ctx, existingTags });
   for (const note of meta.notes) log.info(note);
   if (meta.tags.length === 0)
@@ -107,6 +120,7 @@ async function main(): Promise<void> {
   const outcome = await group(`Build${plan.push ? ' and push' : ''} with ${plan.builder}`, () =>
     buildAndPush(plan.builder, { ...plan.build, tags: refs, labels, buildArgs }, driver),
   );
+  mark('built and pushed');
   let digest = outcome.digest;
   if (plan.push && !digest) digest = await registryClient.manifestDigest(repoPath, meta.tags[0] as string);
   if (plan.push && !digest) throw new UserError(`Pushed ${refs[0]}, but the registry has no manifest for it`);
@@ -198,6 +212,7 @@ async function main(): Promise<void> {
     }
   }
   await summary.write();
+  mark('done');
 
   if (blocking.length > 0) {
     const shown = blocking

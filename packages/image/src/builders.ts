@@ -139,8 +139,14 @@ export function buildxArgs(spec: BuildSpec): string[] {
   return args;
 }
 
-/** `docker build …` with the classic builder (DOCKER_BUILDKIT=0); pushing is a separate step. */
-export function dockerBuildArgs(spec: BuildSpec): string[] {
+/**
+ * `docker build …` with the classic builder (DOCKER_BUILDKIT=0); pushing is a separate step.
+ * The classic builder turns every `--label` into a build step of its own (a container each);
+ * with `labelsInDockerfile` the labels go instead into one LABEL instruction appended to the
+ * Dockerfile, which is then read from stdin (`-f -`, see dockerfileWithLabels).
+ */
+export function dockerBuildArgs(spec: BuildSpec, labelsInDockerfile = false): string[] {
+  const stdin = labelsInDockerfile && Object.keys(spec.labels).length > 0;
   const args = ['build'];
   args.push(
     ...each(
@@ -151,11 +157,31 @@ export function dockerBuildArgs(spec: BuildSpec): string[] {
   if (spec.noCache) args.push('--no-cache');
   if (spec.pull) args.push('--pull');
   if (spec.iidFile) args.push('--iidfile', spec.iidFile);
-  args.push(...pairs('--label', spec.labels), ...pairs('--build-arg', spec.buildArgs));
-  if (spec.target) args.push('--target', spec.target);
-  if (spec.file) args.push('-f', spec.file);
+  if (!stdin) args.push(...pairs('--label', spec.labels));
+  args.push(...pairs('--build-arg', spec.buildArgs));
+  if (stdin) args.push('-f', '-');
+  else {
+    if (spec.target) args.push('--target', spec.target);
+    if (spec.file) args.push('-f', spec.file);
+  }
   args.push(...each('-t', spec.tags), spec.context);
   return args;
+}
+
+function dockerfileString(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\r?\n/g, ' ')}"`;
+}
+
+/**
+ * The Dockerfile with every label in one LABEL instruction at the end (of the last stage, or of
+ * a new stage on top of `target`), for the classic builder.
+ */
+export function dockerfileWithLabels(dockerfile: string, labels: Readonly<Record<string, string>>, target?: string): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return dockerfile;
+  const label = `LABEL ${entries.map(([k, v]) => `${dockerfileString(k)}=${dockerfileString(v)}`).join(' ')}`;
+  const base = dockerfile.endsWith('\n') ? dockerfile : `${dockerfile}\n`;
+  return target ? `${base}FROM ${target}\n${label}\n` : `${base}${label}\n`;
 }
 
 export function dockerPushArgs(tag: string): string[] {

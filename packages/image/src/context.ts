@@ -53,6 +53,17 @@ export function commitOf(ctx: GitContext): string {
   return ctx.sha;
 }
 
+/**
+ * When the image was made, for the created label and BUILD_DATE (RFC 3339, UTC): the pushed
+ * commit's timestamp when the event has it (so a rebuild of the same commit gives the same labels
+ * and hits the build cache, and BUILD_DATE is what the spec passes), else the build time.
+ */
+export function createdOf(ctx: GitContext): string {
+  const stamp = ctx.payload.head_commit?.timestamp;
+  const t = stamp ? Date.parse(stamp) : Number.NaN;
+  return Number.isNaN(t) ? (ctx.now ?? new Date()).toISOString() : new Date(t).toISOString();
+}
+
 export function branchOf(ctx: GitContext): string | undefined {
   if (ctx.ref.startsWith('refs/heads/')) return ctx.ref.slice('refs/heads/'.length);
   if (isPullRequest(ctx)) return ctx.payload.pull_request?.head?.ref;

@@ -15,6 +15,7 @@ import {
   buildxArgs,
   digestFromPushOutput,
   dockerBuildArgs,
+  dockerfileWithLabels,
   dockerPushArgs,
   loginArgs,
   logoutArgs,
@@ -182,6 +183,13 @@ async function pushWithRetry(label: string, o: DriverOptions, once: () => Promis
   }
 }
 
+/** Runs fn for the first tag, then for the others at the same time. */
+async function eachTag(tags: readonly string[], fn: (tag: string, index: number) => Promise<void>): Promise<void> {
+  if (tags.length === 0) return;
+  await fn(tags[0] as string, 0);
+  await Promise.all(tags.slice(1).map((t, i) => fn(t, i + 1)));
+}
+
 /** Builds (and, when spec.push, pushes every tag) with the chosen builder. */
 export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverOptions): Promise<BuildOutcome> {
   const dir = o.workDir ?? (await mkdtemp(join(tmpdir(), 'docker-build-')));
@@ -211,17 +219,21 @@ export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverO
       return outcome;
     }
     if (builder === 'docker') {
-      const r = await run('docker', dockerBuildArgs({ ...spec, iidFile }), o, { DOCKER_BUILDKIT: '0' });
+      // One LABEL step instead of one per label: the Dockerfile (with the labels) goes on stdin.
+      const dockerfile = await readFile(spec.file ?? join(spec.context, 'Dockerfile'), 'utf8');
+      const stdin = dockerfileWithLabels(dockerfile, spec.labels, spec.target);
+      const r = await run('docker', dockerBuildArgs({ ...spec, iidFile }, true), o, { DOCKER_BUILDKIT: '0' }, stdin);
       if (r.code !== 0) throw new UserError(`docker build failed: ${lastLines(r.stderr || r.stdout)}`);
       outcome.buildMs = Date.now() - t0;
       outcome.imageId = await readTrimmed(iidFile);
       if (!spec.push) return outcome;
       const t1 = Date.now();
-      for (const tag of spec.tags) {
+      // The first push uploads the layers; the other tags then only add manifests, together.
+      await eachTag(spec.tags, async (tag) => {
         const p = await pushWithRetry(`docker push ${tag}`, o, () => run('docker', dockerPushArgs(tag), o));
         outcome.digest ??= digestFromPushOutput(p.stdout + p.stderr);
-        outcome.pushed.push(tag);
-      }
+      });
+      outcome.pushed.push(...spec.tags);
       outcome.pushMs = Date.now() - t1;
       return outcome;
     }
@@ -233,11 +245,12 @@ export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverO
     if (!spec.push) return outcome;
     const t1 = Date.now();
     const digestFile = join(dir, 'digest');
-    for (const tag of spec.tags) {
-      await pushWithRetry(`buildah push ${tag}`, o, () => run('buildah', buildahPushArgs(tag, digestFile), o));
-      outcome.digest ??= await readTrimmed(digestFile);
-      outcome.pushed.push(tag);
-    }
+    await eachTag(spec.tags, async (tag, i) => {
+      const file = `${digestFile}-${i}`;
+      await pushWithRetry(`buildah push ${tag}`, o, () => run('buildah', buildahPushArgs(tag, file), o));
+      if (i === 0) outcome.digest = await readTrimmed(file);
+    });
+    outcome.pushed.push(...spec.tags);
     outcome.pushMs = Date.now() - t1;
     return outcome;
   } finally {

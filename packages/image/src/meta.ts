@@ -7,7 +7,7 @@
  */
 import { InputError } from '@tripo04os/common';
 import semver from 'semver';
-import { branchOf, commitOf, type GitContext, isDefaultBranch, isPullRequest, pullRequestNumber, tagOf } from './context.ts';
+import { branchOf, commitOf, createdOf, type GitContext, isDefaultBranch, isPullRequest, pullRequestNumber, tagOf } from './context.ts';
 import { expand, findBadExpression } from './template.ts';
 
 export const RULE_TYPES = ['schedule', 'semver', 'edge', 'ref', 'raw', 'sha'] as const;
@@ -378,19 +378,20 @@ export function computeLabels(options: LabelOptions): Record<string, string> {
   set('url', repo.html_url);
   set('source', repo.html_url);
   set('version', options.version);
-  set('created', (ctx.now ?? new Date()).toISOString());
+  set('created', createdOf(ctx));
   set('revision', commitOf(ctx));
   set('licenses', repo.license?.spdx_id && repo.license.spdx_id !== 'NOASSERTION' ? repo.license.spdx_id : undefined);
   return { ...out, ...options.labels };
 }
 
 /**
- * Build args added unless the user gave them: BUILD_DATE (RFC 3339, the created label) and
+ * Build args added unless the user gave them: BUILD_DATE (RFC 3339, the created label: the
+ * commit's timestamp when the event has it) and
  * VCS_REF (the commit).
  */
 export function defaultBuildArgs(ctx: GitContext, given: Readonly<Record<string, string>>): Record<string, string> {
   const out = { ...given };
-  if (out.BUILD_DATE === undefined) out.BUILD_DATE = (ctx.now ?? new Date()).toISOString();
+  if (out.BUILD_DATE === undefined) out.BUILD_DATE = createdOf(ctx);
   if (out.VCS_REF === undefined) out.VCS_REF = commitOf(ctx);
   return out;
 }

@@ -9,6 +9,7 @@ import {
   chooseBuilder,
   digestFromPushOutput,
   dockerBuildArgs,
+  dockerfileWithLabels,
   isTransientPushError,
   loginArgs,
   logoutArgs,
@@ -149,6 +150,50 @@ describe('classic docker arguments', () => {
     ],
   ])('%s', (_name, over, expected) => {
     expect(dockerBuildArgs(spec(over))).toEqual(expected);
+  });
+});
+
+describe('classic docker with the labels in the Dockerfile', () => {
+  const labelled = spec({
+    labels: { 'org.opencontainers.image.title': 'ai "support"', cost: '$5' },
+    target: 'runtime',
+    file: 'D',
+    iidFile: '/t/iid',
+  });
+  test('arguments read the Dockerfile from stdin, without --label or --target', () => {
+    expect(dockerBuildArgs(labelled, true)).toEqual(['build', '--iidfile', '/t/iid', '-f', '-', '-t', 'reg.example/app:1.2.3', '.']);
+  });
+  test('no labels: the Dockerfile stays where it is', () => {
+    expect(dockerBuildArgs(spec({ file: 'D', target: 't' }), true)).toEqual([
+      'build',
+      '--target',
+      't',
+      '-f',
+      'D',
+      '-t',
+      'reg.example/app:1.2.3',
+      '.',
+    ]);
+  });
+  test.each<[string, string, Record<string, string>, string | undefined, string]>([
+    ['last stage', 'FROM scratch\nCOPY a /', { a: 'b' }, undefined, 'FROM scratch\nCOPY a /\nLABEL "a"="b"\n'],
+    [
+      'target stage',
+      'FROM scratch AS runtime\n',
+      { a: 'b', c: 'd' },
+      'runtime',
+      'FROM scratch AS runtime\nFROM runtime\nLABEL "a"="b" "c"="d"\n',
+    ],
+    [
+      'quotes, $ and newlines escaped',
+      'FROM scratch\n',
+      { k: 'say "hi" for $5\\n\nbye' },
+      undefined,
+      'FROM scratch\nLABEL "k"="say \\"hi\\" for \\$5\\\\n bye"\n',
+    ],
+    ['no labels', 'FROM scratch', {}, 'x', 'FROM scratch'],
+  ])('%s', (_n, dockerfile, labels, target, expected) => {
+    expect(dockerfileWithLabels(dockerfile, labels, target)).toBe(expected);
   });
 });
 

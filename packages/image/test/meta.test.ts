@@ -294,6 +294,15 @@ describe('labels and build args', () => {
     });
   });
 
+  test('created and BUILD_DATE are the pushed commit time when the event has it', () => {
+    const ctx: GitContext = {
+      ...push('refs/heads/main'),
+      payload: { repository, head_commit: { id: SHA, timestamp: '2026-11-26T18:05:09+01:00' } },
+    };
+    expect(computeLabels({ context: ctx, version: 'main' })['org.opencontainers.image.created']).toBe('2026-11-26T17:05:09.000Z');
+    expect(defaultBuildArgs(ctx, {}).BUILD_DATE).toBe('2026-11-26T17:05:09.000Z');
+  });
+
   test('BUILD_DATE and VCS_REF are added unless given', () => {
     expect(defaultBuildArgs(pr, { PY: '3.12' })).toEqual({ PY: '3.12', BUILD_DATE: '2026-11-27T04:30:00.000Z', VCS_REF: HEAD_SHA });
     expect(defaultBuildArgs(pr, { VCS_REF: 'x', BUILD_DATE: 'y' })).toEqual({ VCS_REF: 'x', BUILD_DATE: 'y' });

@@ -1,0 +1,139 @@
+/**
+ * docker-build benchmark: wall time of the bundled action (run as the runner runs it, against
+ * the sandbox's ECR and registry, classic docker builder) over a plain `docker build && docker
+ * push` of the same context and one tag, with the same warm build cache; and the bundle's cold
+ * start (spawn to exit on an input error, against a bare `node -e ''`).
+ *
+ *   node_modules/.bin/node bench/docker-build.ts [--runs N]
+ *
+ * Uses the sandbox named by SANDBOX_DIR when it runs, else starts (and stops) its own.
+ * Needs dockerd (`dockerd --storage-driver=vfs --iptables=false --bridge=none`).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exec } from '@tripo04os/common';
+import { repoRoot, runAction } from '@tripo04os/kit/harness';
+import { readSandboxEnv, sandboxStatus, startSandbox, stopSandbox } from '@tripo04os/sandbox';
+
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+async function must(cmd: string, args: string[], options: Parameters<typeof exec>[2] = {}) {
+  const r = await exec(cmd, args, options);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  return r;
+}
+
+if ((await exec('docker', ['info', '--format', '{{.ServerVersion}}']).catch(() => ({ code: 1 }))).code !== 0) {
+  console.error('dockerd is not running: start it with dockerd --storage-driver=vfs --iptables=false --bridge=none &');
+  process.exit(1);
+}
+
+let dir = process.env.SANDBOX_DIR;
+let own = false;
+if (!dir || !(await sandboxStatus(dir)).running) {
+  dir = await mkdtemp(join(tmpdir(), 'bench-sandbox-'));
+  await startSandbox({ dir });
+  own = true;
+}
+const env = await readSandboxEnv(dir);
+const work = await mkdtemp(join(tmpdir(), 'bench-docker-build-'));
+try {
+  const context = join(work, 'app');
+  const dockerConfig = join(work, 'docker');
+  await mkdir(context, { recursive: true });
+  await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nARG VCS_REF\nCOPY hello.txt /hello.txt\n');
+  await writeFile(join(context, 'hello.txt'), 'hello\n');
+  const dockerEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '0' };
+  await must('docker', ['login', '--username', env.SANDBOX_REGISTRY_USER, '--password-stdin', env.SANDBOX_REGISTRY], {
+    env: dockerEnv,
+    input: env.SANDBOX_REGISTRY_PASSWORD,
+  });
+
+  let n = 0;
+  const plain = async () => {
+    const tag = `${env.SANDBOX_REGISTRY}/bench-plain:run-${n++}`;
+    const t0 = performance.now();
+    await must('docker', ['build', '-q', '-t', tag, '.'], { cwd: context, env: dockerEnv });
+    await must('docker', ['push', tag], { env: dockerEnv });
+    return performance.now() - t0;
+  };
+  // Every action run builds the same commit (a re-run), so its labels are the same each time and
+  // its build is as warm as the plain one.
+  const sha = '90dd6032fac8bda1b6c4436a2e65de27961ed071';
+  const action = async (tags: string) => {
+    const t0 = performance.now();
+    const r = await runAction({
+      action: join(repoRoot, 'docker-build'),
+      inputs: { repository: 'bench-action', builder: 'docker', tags },
+      env: {
+        AWS_REGION: env.AWS_REGION,
+        AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+        AWS_ENDPOINT_URL_ECR: env.AWS_ENDPOINT_URL_ECR,
+        DOCKER_CONFIG: dockerConfig,
+      },
+      event: {
+        name: 'push',
+        payload: {
+          ref: 'refs/heads/main',
+          head_commit: { id: sha, timestamp: '2026-11-27T04:00:00Z' },
+          repository: { name: 'bench', html_url: 'https://github.com/tripo04os/bench' },
+        },
+      },
+      context: { GITHUB_SHA: sha },
+      cwd: context,
+      post: false,
+      timeoutMs: 300_000,
+    });
+    const ms = performance.now() - t0;
+    if (r.exitCode !== 0) throw new Error(`the action failed: ${r.errors.join('; ')}\n${r.log.slice(-2000)}`);
+    return ms;
+  };
+
+  // Warm both paths once (build cache, repository created, SDK files in the page cache).
+  await plain();
+  await action('type=sha');
+  const plainMs: number[] = [];
+  const actionMs: number[] = [];
+  const actionDefaultMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    plainMs.push(await plain());
+    actionMs.push(await action('type=sha'));
+    actionDefaultMs.push(await action('type=sha\ntype=ref,event=branch'));
+  }
+
+  // Cold start: spawn to exit on an input error (nothing but loading the bundle and reading inputs).
+  const bundle = join(repoRoot, 'actions/docker-build/dist/index.js');
+  const coldMs: number[] = [];
+  const bareMs: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    let t0 = performance.now();
+    spawnSync(process.execPath, [bundle], { env: { ...process.env, INPUT_BUILDER: 'kaniko', GITHUB_STATE: '/dev/null' }, stdio: 'ignore' });
+    coldMs.push(performance.now() - t0);
+    t0 = performance.now();
+    spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    bareMs.push(performance.now() - t0);
+  }
+
+  const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  console.log(`docker-build benchmark (${runs} runs each, classic docker builder, sandbox ECR + registry, warm cache)`);
+  console.log(`  plain docker build && docker push (1 tag): median ${f(median(plainMs))}  [${plainMs.map(f).join(', ')}]`);
+  console.log(`  action, 1 tag (type=sha):                  median ${f(median(actionMs))}  [${actionMs.map(f).join(', ')}]`);
+  console.log(`  action, 2 tags (sha + branch):             median ${f(median(actionDefaultMs))}  [${actionDefaultMs.map(f).join(', ')}]`);
+  console.log(`  ratio action / plain (1 tag):  ${(median(actionMs) / median(plainMs)).toFixed(2)}  (target <= 1.10)`);
+  console.log(`  ratio action / plain (2 tags): ${(median(actionDefaultMs) / median(plainMs)).toFixed(2)}`);
+  console.log(
+    `  bundle cold start: median ${median(coldMs).toFixed(0)} ms (bare node: ${median(bareMs).toFixed(0)} ms, so ${(median(coldMs) - median(bareMs)).toFixed(0)} ms for the bundle)`,
+  );
+} finally {
+  await exec('docker', ['logout', env.SANDBOX_REGISTRY], { env: { ...process.env, DOCKER_CONFIG: join(work, 'docker') } });
+  await rm(work, { recursive: true, force: true });
+  if (own) await stopSandbox(dir);
+}
