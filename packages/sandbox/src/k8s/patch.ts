@@ -95,10 +95,11 @@ function mergeList(orig: unknown, patch: unknown[], key: string): unknown[] {
   return out;
 }
 
-function reorder(list: unknown, order: unknown, _key: string | undefined): unknown {
+function reorder(list: unknown, order: unknown, key: string | undefined): unknown {
   if (!Array.isArray(list) || !Array.isArray(order)) return list;
   const pos = (x: unknown) => {
-    const i = order.indexOf(x);
+    let i = -1;
+    for (let j = 0; j < order.length && i < 0; j++) if (key ? sameKey(order[j], x, key) : order[j] === x) i = j;
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
   return list
