@@ -5,20 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every file under any actions/NAME/dist/ (a plain 'actions/*/dist' pathspec matches no file in it).
+dist=':(glob)actions/*/dist/**'
+
 npm run build --silent
 
-if [ -n "$(git status --porcelain -- 'actions/*/dist')" ]; then
+if [ -n "$(git status --porcelain -- "$dist")" ]; then
   {
     echo "The committed dist/ bundles differ from what the source builds. Run 'npm run build' and commit actions/*/dist/."
-    git status --short -- 'actions/*/dist'
-    git diff --stat -- 'actions/*/dist'
+    git status --short -- "$dist"
+    git diff --text --stat -- "$dist"
   } >&2
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
     {
       echo '### dist/ is out of date'
       echo
       echo '```text'
-      git status --short -- 'actions/*/dist'
+      git status --short -- "$dist"
       echo '```'
     } >> "$GITHUB_STEP_SUMMARY"
   fi
