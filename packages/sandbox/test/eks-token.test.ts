@@ -69,3 +69,16 @@ test('tokens that are not EKS tokens are rejected', async () => {
     reason: expect.stringMatching(/more than once/),
   });
 });
+
+test("the API server's authenticate maps the sandbox token to sandbox-admin and an EKS token to the IAM ARN", async () => {
+  const { sandboxAuthenticator } = await import('../src/daemon.ts');
+  const authenticate = sandboxAuthenticator({ sandboxToken: 'sandbox-token', awsUrl: 'http://127.0.0.1:4566', ...credentials });
+  expect(authenticate('sandbox-token')).toBe('sandbox-admin');
+  expect(authenticate(await makeEksToken(base))).toBe('arn:aws:iam::000000000000:user/sandbox');
+  expect(authenticate(await makeEksToken({ ...base, host: '127.0.0.1:4566', protocol: 'http:' }))).toBe(
+    'arn:aws:iam::000000000000:user/sandbox',
+  );
+  expect(authenticate(await makeEksToken({ ...base, clusterName: 'other' }))).toBeUndefined();
+  expect(authenticate('sandbox-token-but-longer')).toBeUndefined();
+  expect(authenticate('')).toBeUndefined();
+});
