@@ -307,6 +307,17 @@ describe('bad inputs fail with one line before any login or build', () => {
       { builder: 'docker', platforms: 'linux/amd64,linux/arm64' },
       /^Input 'platforms' has the value 'linux\/amd64,linux\/arm64': building for platforms needs builder buildx/,
     ],
+    ['trivy scan without trivy', { scan: 'trivy' }, /^Input 'scan' is 'trivy', but the trivy binary is not on the PATH/],
+    [
+      'lifecycle policy that is not JSON',
+      { 'lifecycle-policy': '{rules' },
+      /^Input 'lifecycle-policy' has the value '\{rules': expected an ECR lifecycle policy JSON/,
+    ],
+    [
+      'username without password',
+      { repository: '', image: '127.0.0.1:1/app', username: 'me' },
+      /^Input 'password' has no value: username and password go together$/,
+    ],
     [
       'invalid repository name',
       { repository: 'Bad_Name!' },

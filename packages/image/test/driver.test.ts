@@ -1,0 +1,118 @@
+/**
+ * The driver against a stand-in `docker` on the PATH (a shell script that records its arguments
+ * and stdin and fails pushes on request): retries of transient push errors, a non-transient
+ * failure, the Dockerfile on stdin, the password on stdin only. The real docker and buildah
+ * runs are in actions/docker-build/test/e2e.test.ts.
+ */
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import { recordingLogger } from '@tripo04os/common';
+import { type BuildSpec, buildAndPush, login } from '../src/index.ts';
+
+const DIGEST = `sha256:${'e'.repeat(64)}`;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+const script = `#!/bin/sh
+# stand-in docker: records calls; FAIL_PUSHES pushes fail with FAIL_MESSAGE before one succeeds
+echo "$@" >> "$STUB_DIR/calls"
+case "$1" in
+  build)
+    cat > "$STUB_DIR/stdin-build"
+    while [ $# -gt 0 ]; do
+      if [ "$1" = "--iidfile" ]; then echo "sha256:${'f'.repeat(64)}" > "$2"; fi
+      shift
+    done
+    echo "Successfully built"
+    ;;
+  push)
+    n=$(cat "$STUB_DIR/pushes" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$STUB_DIR/pushes"
+    if [ "$n" -le "\${FAIL_PUSHES:-0}" ]; then echo "$FAIL_MESSAGE" >&2; exit 1; fi
+    echo "$2: digest: ${DIGEST} size: 524"
+    ;;
+  login)
+    cat > "$STUB_DIR/stdin-login"; echo "Login Succeeded"
+    ;;
+esac
+`;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'driver-test-'));
+  await writeFile(join(dir, 'docker'), script);
+  await chmod(join(dir, 'docker'), 0o755);
+  await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
+  env = { PATH: `${dir}:/usr/bin:/bin`, STUB_DIR: dir };
+});
+
+const spec = (): BuildSpec => ({
+  context: dir,
+  buildArgs: { VCS_REF: 'abc' },
+  labels: { 'org.opencontainers.image.version': '1.2.3' },
+  tags: ['r:5000/app:1.2.3', 'r:5000/app:1.2'],
+  platforms: [],
+  cacheFrom: [],
+  cacheTo: [],
+  provenance: 'false',
+  push: true,
+});
+const calls = async () => (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
+
+describe('docker driver', () => {
+  test('transient push errors are retried; the digest comes from the push output', async () => {
+    const logger = recordingLogger();
+    const out = await buildAndPush('docker', spec(), {
+      logger,
+      env: { ...env, FAIL_PUSHES: '2', FAIL_MESSAGE: 'received unexpected HTTP status: 503 Service Unavailable' },
+      retryBaseDelayMs: 5,
+    });
+    expect(out.digest).toBe(DIGEST);
+    expect(out.imageId).toBe(`sha256:${'f'.repeat(64)}`);
+    expect(out.pushed).toEqual(['r:5000/app:1.2.3', 'r:5000/app:1.2']);
+    expect((await calls()).filter((c) => c.startsWith('push'))).toEqual([
+      'push r:5000/app:1.2.3',
+      'push r:5000/app:1.2.3',
+      'push r:5000/app:1.2.3',
+      'push r:5000/app:1.2',
+    ]);
+    expect(logger.lines.filter((l) => l.startsWith('warning: docker push r:5000/app:1.2.3 failed (attempt'))).toHaveLength(2);
+    // The labels went into the Dockerfile on stdin, not into --label steps.
+    expect(await readFile(join(dir, 'stdin-build'), 'utf8')).toBe('FROM scratch\nLABEL "org.opencontainers.image.version"="1.2.3"\n');
+    expect((await calls())[0]).not.toContain('--label');
+  });
+
+  test('a denied push fails at once with one line', async () => {
+    await expect(
+      buildAndPush('docker', spec(), {
+        logger: recordingLogger(),
+        env: { ...env, FAIL_PUSHES: '9', FAIL_MESSAGE: 'denied: requested access to the resource is denied' },
+        retryBaseDelayMs: 5,
+      }),
+    ).rejects.toThrow('docker push r:5000/app:1.2.3 failed: denied: requested access to the resource is denied');
+    expect((await calls()).filter((c) => c.startsWith('push'))).toHaveLength(1);
+  });
+
+  test('transient errors that do not stop give up after the attempts', async () => {
+    await expect(
+      buildAndPush('docker', spec(), {
+        logger: recordingLogger(),
+        env: { ...env, FAIL_PUSHES: '9', FAIL_MESSAGE: 'read: connection reset by peer' },
+        retryBaseDelayMs: 5,
+        pushAttempts: 3,
+      }),
+    ).rejects.toThrow('docker push r:5000/app:1.2.3 failed: read: connection reset by peer (gave up after 3 attempts)');
+  });
+
+  test('no push: built only', async () => {
+    const out = await buildAndPush('docker', { ...spec(), push: false }, { logger: recordingLogger(), env });
+    expect(out.digest).toBeUndefined();
+    expect((await calls()).some((c) => c.startsWith('push'))).toBe(false);
+  });
+
+  test('login sends the password on stdin only', async () => {
+    await login('docker', 'r:5000', 'AWS', 's3cret-pw', { logger: recordingLogger(), env });
+    expect(await readFile(join(dir, 'stdin-login'), 'utf8')).toBe('s3cret-pw');
+    expect(await calls()).toEqual(['login --username AWS --password-stdin r:5000']);
+  });
+});
