@@ -51,6 +51,7 @@ export class Api {
   readonly store: Store;
   private readonly eventIndex = new Map<string, string>();
   private nextClusterIp = 10;
+  private nextNodePort = 0;
 
   constructor(store: Store) {
     this.store = store;
@@ -152,10 +153,23 @@ export class Api {
           s.spec.clusterIP = s.spec.clusterIP || `10.96.${Math.floor(n / 250)}.${(n % 250) + 1}`;
           s.spec.clusterIPs = [s.spec.clusterIP];
         }
-        obj.status = { loadBalancer: {} };
+        this.assignNodePorts(s);
+        obj.status = { loadBalancer: s.spec.type === 'LoadBalancer' ? { ingress: [{ ip: '127.0.0.1', ipMode: 'VIP' }] } : {} };
         break;
       }
     }
+  }
+
+  /** NodePort and LoadBalancer Services get a node port (30000-32767) per port, kept across updates. */
+  private assignNodePorts(s: Service, old?: Service): void {
+    if (s.spec?.type !== 'NodePort' && s.spec?.type !== 'LoadBalancer') return;
+    for (const p of s.spec.ports ?? []) {
+      if (p.nodePort) continue;
+      const prev = old?.spec?.ports?.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+      p.nodePort = prev?.nodePort ?? 30000 + (this.nextNodePort++ % 2768);
+    }
+    if (s.spec.type === 'LoadBalancer') s.spec.allocateLoadBalancerNodePorts ??= true;
+    s.spec.externalTrafficPolicy ??= 'Cluster';
   }
 
   /** PUT: replaces the object (or its status with subresource `status`). */
@@ -186,6 +200,7 @@ export class Api {
           s.spec.clusterIP = (old as Service).spec.clusterIP;
           s.spec.clusterIPs = (old as Service).spec.clusterIPs;
         }
+        if (s.spec) this.assignNodePorts(s, old as Service);
       }
     }
     obj.metadata.uid = old.metadata.uid;

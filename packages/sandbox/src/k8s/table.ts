@@ -176,11 +176,16 @@ const PRINTERS: Record<string, Printer> = {
       const sel = Object.entries(s.spec?.selector ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
+      const lb = (s.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer;
+      const ingress = (lb?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter(Boolean);
+      const external =
+        [...ingress, ...((s.spec?.externalIPs as string[] | undefined) ?? [])].join(',') ||
+        (s.spec?.type === 'LoadBalancer' ? '<pending>' : '<none>');
       return [
         s.metadata.name,
         s.spec?.type ?? 'ClusterIP',
         s.spec?.clusterIP ?? '<none>',
-        '<none>',
+        external,
         ports,
         age(s.metadata.creationTimestamp),
         sel || '<none>',

@@ -517,6 +517,29 @@ test('service traffic answers like the Ready pods behind the selector, 503 witho
   env.server.behaviours.reset();
 });
 
+test('NodePort and LoadBalancer Services get node ports (kept on update) and a loopback ingress', async () => {
+  const lb = (
+    await api(env, 'POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'lb' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+    })
+  ).json;
+  const nodePort = lb.spec.ports[0].nodePort;
+  expect(nodePort).toBeGreaterThanOrEqual(30000);
+  expect(nodePort).toBeLessThanOrEqual(32767);
+  expect(lb.status.loadBalancer.ingress).toEqual([{ ip: '127.0.0.1', ipMode: 'VIP' }]);
+  expect(lb.spec.clusterIP).toMatch(/^10\.96\./);
+  const patched = await api(
+    env,
+    'PATCH',
+    '/api/v1/namespaces/default/services/lb',
+    { spec: { ports: [{ port: 80, targetPort: 8080 }] } },
+    { contentType: 'application/strategic-merge-patch+json' },
+  );
+  expect(patched.json.spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080, nodePort });
+  expect(patched.json.spec.clusterIP).toBe(lb.spec.clusterIP);
+});
+
 test('Table output for kubectl get', async () => {
   const t = await api(env, 'GET', '/apis/apps/v1/namespaces/default/deployments', undefined, {
     accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
