@@ -423,10 +423,10 @@ export function createHandler(ctx: HandlerContext) {
         return send(res, existed ? 200 : 201, out);
       }
       case 'DELETE': {
-        const text = await readBody(req);
+        const raw = await readRaw(req);
         let opts: Record<string, unknown> = {};
-        if (text.trim()) {
-          const b = parseBody(text, 'json');
+        if (raw.length > 0 && raw.toString('utf8').trim()) {
+          const b = /protobuf/.test(req.headers['content-type'] ?? '') ? decodeProtobuf(raw) : parseBody(raw.toString('utf8'), 'json');
           if (isRecord(b)) opts = b;
         }
         const deleted = api.delete(info.name, ns, name, {
