@@ -10,12 +10,15 @@ export interface AccessInputs {
 
 /** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
 export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
-  const { KubeClient } = await import('@tripo04os/kube');
+  const { KubeClient, loadClientNode } = await import('@tripo04os/kube');
+  // Start compiling the (large) Kubernetes client now, so it overlaps the AWS calls.
+  const preload = loadClientNode().catch(() => undefined);
   if (i.clusterName) {
     if (!i.region) throw new InputError('region', '', 'it is required with cluster-name (or set AWS_REGION)');
     const { callerIdentity, defaultCredentials, describeEksCluster, eksTokenProvider } = await import('@tripo04os/aws');
     const credentials = await defaultCredentials();
     const cluster = await describeEksCluster(i.clusterName, i.region, credentials);
+    await preload;
     logger.info(`EKS cluster ${cluster.name} (${i.region}): ${cluster.endpoint}`);
     const tokens = eksTokenProvider({ clusterName: cluster.name, region: i.region, credentials });
     const region = i.region;

@@ -1,0 +1,162 @@
+/**
+ * kubectl-deploy against its own sandbox:
+ *  1. wall time of the bundled action rolling out 1, 4 and 20 Deployments whose new pods turn
+ *     ready after 2 s, divided by 2 s (parallel watches: target <= 1.2 for 20);
+ *  2. API requests per Deployment at ready delays of 2 s and 10 s, counted by an HTTPS proxy in
+ *     front of the API server (watches, not polling: the count must not grow with the delay);
+ *  3. the bundle's cold start (to its first error on a bad input), next to a bare `node -e 0`.
+ * Run: node_modules/.bin/node bench/kubectl-deploy.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpsRequest, createServer as httpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { repoRoot, runAction } from '../packages/kit/src/harness.ts';
+import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '../packages/sandbox/src/index.ts';
+
+const READY_MS = 2000;
+const action = join(repoRoot, 'kubectl-deploy');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const dir = await mkdtemp(join(tmpdir(), 'bench-kubectl-deploy-'));
+await startSandbox({ dir, ownerPid: process.pid });
+try {
+  const env = await readSandboxEnv(dir);
+  const control = new SandboxControl(env.SANDBOX_CONTROL_URL);
+  const kubectl = (args: string[], input?: string) => {
+    const r = spawnSync('/usr/bin/kubectl', args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, input, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const [v1] = [(await control.pushImage('bench-svc', 'v1')).image];
+  await control.setBehaviour({ image: v1 as string, readyDelayMs: 100 });
+  const images: Record<number, string> = {};
+  for (const delay of [2000, 10_000]) {
+    images[delay] = (await control.pushImage('bench-svc', `ready-${delay}`)).image;
+    await control.setBehaviour({ image: images[delay] as string, readyDelayMs: delay });
+  }
+
+  /** A fresh namespace with n Deployments (1 replica each) rolled out on v1. */
+  const setup = (n: number): { ns: string; names: string[] } => {
+    const ns = `bench-${n}-${randomBytes(3).toString('hex')}`;
+    const names = Array.from({ length: n }, (_, i) => `svc-${i}`);
+    const docs = [`apiVersion: v1\nkind: Namespace\nmetadata: { name: ${ns} }\n`];
+    for (const name of names) {
+      docs.push(`apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}, namespace: ${ns} }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} } }
+    spec: { containers: [{ name: app, image: ${v1} }] }
+`);
+    }
+    kubectl(['apply', '-f', '-'], docs.join('---\n'));
+    for (const name of names) kubectl(['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=60s']);
+    return { ns, names };
+  };
+
+  const awsEnv = {
+    AWS_REGION: env.AWS_REGION,
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    AWS_ENDPOINT_URL_EKS: env.AWS_ENDPOINT_URL_EKS,
+    AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_STS,
+    KUBECONFIG: undefined,
+  };
+
+  console.log(`kubectl-deploy: parallel rollouts through EKS auth, new pods ready after ${READY_MS} ms (1 replica each)`);
+  for (const n of [1, 4, 20]) {
+    const times: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const { ns, names } = setup(n);
+      const r = await runAction({
+        action,
+        inputs: { 'cluster-name': env.SANDBOX_EKS_CLUSTER, namespace: ns, images: names.map((x) => `${x}=${images[2000]}`).join('\n') },
+        env: awsEnv,
+        timeoutMs: 120_000,
+      });
+      if (r.exitCode !== 0) throw new Error(`run failed:\n${r.log}`);
+      times.push(r.durationMs);
+    }
+    const m = median(times);
+    console.log(
+      `  ${String(n).padStart(2)} deployments: wall ${m.toFixed(0)} ms (median of 3, min ${Math.min(...times).toFixed(0)}), wall / ${READY_MS} ms = ${(m / READY_MS).toFixed(2)}`,
+    );
+  }
+
+  // A counting HTTPS proxy in front of the API server (same certificate, so the kubeconfig only changes its server).
+  const kc = parse(readFileSync(env.KUBECONFIG, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  const upstream = new URL(kc.clusters[0]?.cluster.server as string);
+  const ca = readFileSync(env.SANDBOX_CA_FILE);
+  let counted: string[] = [];
+  const proxy = httpsServer(
+    { cert: readFileSync(join(dir, 'pki/server.crt')), key: readFileSync(join(dir, 'pki/server.key')) },
+    (req, res) => {
+      counted.push(`${req.method} ${req.url}`);
+      const up = httpsRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, ca },
+        (u) => {
+          res.writeHead(u.statusCode ?? 502, u.headers);
+          u.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    },
+  );
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  kc.clusters[0]!.cluster.server = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const kubeconfig = stringify(kc);
+
+  console.log('API requests per Deployment (counting proxy; 4 Deployments, 1 replica each):');
+  for (const delay of [2000, 10_000]) {
+    const { ns, names } = setup(4);
+    counted = [];
+    const r = await runAction({
+      action,
+      inputs: { kubeconfig, namespace: ns, images: names.map((x) => `${x}=${images[delay]}`).join('\n') },
+      env: { KUBECONFIG: undefined },
+      timeoutMs: 120_000,
+    });
+    if (r.exitCode !== 0) throw new Error(`run failed:\n${r.log}`);
+    const kinds = new Map<string, number>();
+    for (const c of counted) {
+      const k = c
+        .replace(/\?.*/, '')
+        .replace(/\/svc-\d+$/, '/NAME')
+        .replace(/^(\w+) .*\/(deployments|pods|replicasets|namespaces)(\/NAME)?$/, '$1 $2$3');
+      const watch = c.includes('watch=true') ? ' (watch)' : '';
+      kinds.set(k + watch, (kinds.get(k + watch) ?? 0) + 1);
+    }
+    const detail = [...kinds].map(([k, v]) => `${k} ×${v}`).join(', ');
+    console.log(
+      `  ready after ${String(delay / 1000).padStart(2)} s: ${(counted.length / names.length).toFixed(2)} requests per Deployment (${counted.length} in all, wall ${r.durationMs} ms): ${detail}`,
+    );
+  }
+  proxy.close();
+
+  const cold: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await runAction({ action, inputs: { images: 'not a valid line' }, env: { KUBECONFIG: undefined } });
+    if (r.exitCode !== 1) throw new Error(`expected a failure:\n${r.log}`);
+    cold.push(r.durationMs);
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    bare.push(performance.now() - t0);
+  }
+  console.log(
+    `cold start (bundle to its first input error): median ${median(cold).toFixed(0)} ms; bare node -e 0: median ${median(bare).toFixed(0)} ms (5 runs)`,
+  );
+} finally {
+  await stopSandbox(dir);
+  await rm(dir, { recursive: true, force: true });
+}
