@@ -139,7 +139,8 @@ function route(group: string, version: string, segs: string[]): Route | undefine
     segs = segs.slice(1);
   }
   let namespace: string | undefined;
-  if (segs[0] === 'namespaces' && segs.length >= 3) {
+  const namespaceSubresource = segs[0] === 'namespaces' && segs.length === 3 && (segs[2] === 'status' || segs[2] === 'finalize');
+  if (segs[0] === 'namespaces' && segs.length >= 3 && !namespaceSubresource) {
     namespace = segs[1];
     segs = segs.slice(2);
   }

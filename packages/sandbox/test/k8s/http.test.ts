@@ -399,6 +399,7 @@ test('deleting a deployment deletes its replica sets and pods; deleting a namesp
   expect((await api(env, 'GET', '/api/v1/namespaces/gc')).status).toBe(404);
   expect((await api(env, 'GET', '/api/v1/namespaces/gc/configmaps/left')).status).toBe(404);
   expect((await api(env, 'DELETE', '/api/v1/namespaces/default')).status).toBe(403);
+  expect((await api(env, 'GET', '/api/v1/namespaces/default/status')).json.status.phase).toBe('Active');
 });
 
 async function podState(label: string): Promise<{ phase: string; waiting?: string; message?: string; ready: boolean }> {
