@@ -57,7 +57,7 @@ spec:
       join(dir, 'ingress.yaml'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n',
     );
-    forbidden = createServer((req, res) => {
+    forbidden = createServer((_req, res) => {
       res.writeHead(403, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
