@@ -8,7 +8,8 @@ export interface ActionYmlInput {
 
 /**
  * Compares an action's input spec with the `inputs:` of its action.yml, both directions:
- * the same names, a description for each, the same required flags and the same defaults.
+ * the same names, a description for each (the same words as the spec's), the same required
+ * flags and the same defaults.
  * Returns one line per difference (empty when they agree).
  */
 export function compareInputSpec(spec: InputSpec, ymlInputs: Record<string, ActionYmlInput> | undefined): string[] {
@@ -19,6 +20,12 @@ export function compareInputSpec(spec: InputSpec, ymlInputs: Record<string, Acti
     if (!y) {
       problems.push(`input '${name}' is in the input spec but not in action.yml`);
       continue;
+    }
+    const words = (text: unknown) => (typeof text === 'string' ? text.trim().replace(/\s+/g, ' ') : '');
+    if (words(y.description) !== '' && words(y.description) !== words(def.description)) {
+      problems.push(
+        `input '${name}': action.yml description ${JSON.stringify(words(y.description))}, the spec's ${JSON.stringify(words(def.description))}`,
+      );
     }
     const ymlRequired = y.required === true || y.required === 'true';
     if (ymlRequired !== (def.required === true)) {

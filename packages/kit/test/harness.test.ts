@@ -6,6 +6,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle } from '../../../scripts/bundle.ts';
+import { checkAction } from '../../../scripts/checks/index.ts';
 import { leaks, parseFileCommand, type RunResult, repoRoot, runAction } from '../src/harness.ts';
 
 const fixture = join(repoRoot, 'test/fixtures/echo-action');
@@ -19,6 +20,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (action) await rm(action, { recursive: true, force: true });
+});
+
+test('the bundled fixture passes the action.yml check like a real action', async () => {
+  expect(await checkAction(action, { specFile: join(fixture, 'src/inputs.ts') })).toEqual([]);
 });
 
 describe('runAction on the echo fixture', () => {

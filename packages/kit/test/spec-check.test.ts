@@ -22,7 +22,7 @@ describe('compareInputSpec', () => {
     expect(compareInputSpec(spec, yml())).toEqual([]);
   });
   test("required: 'true' as a string counts as required", () => {
-    expect(compareInputSpec(spec, { ...yml(), 'cluster-name': { description: 'x', required: 'true' } })).toEqual([]);
+    expect(compareInputSpec(spec, { ...yml(), 'cluster-name': { description: 'The EKS cluster', required: 'true' } })).toEqual([]);
   });
   test('an input only in the spec', () => {
     const y: Record<string, object> = yml();
@@ -40,8 +40,14 @@ describe('compareInputSpec', () => {
       "input 'token' has no description in action.yml",
     ]);
   });
+  test('a different description (whitespace and line folding aside)', () => {
+    expect(compareInputSpec(spec, { ...yml(), timeout: { description: 'Rollout\n  timeout ', default: '5m' } })).toEqual([]);
+    expect(compareInputSpec(spec, { ...yml(), timeout: { description: 'How long to wait', default: '5m' } })).toEqual([
+      'input \'timeout\': action.yml description "How long to wait", the spec\'s "Rollout timeout"',
+    ]);
+  });
   test('a different required flag', () => {
-    expect(compareInputSpec(spec, { ...yml(), 'cluster-name': { description: 'x' } })).toEqual([
+    expect(compareInputSpec(spec, { ...yml(), 'cluster-name': { description: 'The EKS cluster' } })).toEqual([
       "input 'cluster-name': action.yml says required: false, the spec says true",
     ]);
   });
@@ -49,9 +55,9 @@ describe('compareInputSpec', () => {
     expect(
       compareInputSpec(spec, {
         ...yml(),
-        timeout: { description: 'x', default: '10m' },
-        replicas: { description: 'x' },
-        token: { description: 'x', default: '' },
+        timeout: { description: 'Rollout timeout', default: '10m' },
+        replicas: { description: 'Replicas' },
+        token: { description: 'A token', default: '' },
       }),
     ).toEqual([
       'input \'timeout\': action.yml default "10m", the spec\'s "5m"',
