@@ -51,7 +51,7 @@ describe('runAction on the echo fixture', () => {
   test('fills defaults from action.yml and keeps dashes in INPUT_ names', () => {
     expect(ok.outputs['retry-count']).toBe('3');
     const names = JSON.parse(ok.outputs['input-names'] as string) as string[];
-    expect(names).toEqual(['INPUT_GREETING', 'INPUT_RETRY-COUNT', 'INPUT_TIMES', 'INPUT_TOKEN']);
+    expect(names).toEqual(['INPUT_GREETING', 'INPUT_RETRY-COUNT', 'INPUT_TIMES', 'INPUT_TOKEN', 'INPUT_WAIT-MS']);
   });
 
   test('evaluates ${{ github.token }} in a default as the runner does, and masks the token', async () => {
@@ -168,6 +168,14 @@ describe('a failing input', () => {
     expect(r.exitCode).toBe(1);
     expect(r.errors).toHaveLength(1);
   });
+});
+
+test('a step that outlives timeoutMs is killed and fails', async () => {
+  const r = await runAction({ action, inputs: { greeting: 'x', 'wait-ms': 60_000 }, timeoutMs: 1500, post: false });
+  expect(r.exitCode).toBe(128);
+  expect(r.log).toContain('waiting');
+  expect(r.log).toContain('[harness] killed after 1500 ms');
+  expect(r.durationMs).toBeLessThan(30_000);
 });
 
 describe('the runtime', () => {
