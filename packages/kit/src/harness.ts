@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
@@ -286,6 +286,12 @@ async function runIn(temp: string, options: RunOptions): Promise<RunResult> {
   };
   if (yml.runs.post && options.post !== false) {
     const postEnv: NodeJS.ProcessEnv = { ...env, ...result.exportedEnv, GITHUB_STATE: join(temp, 'post-state') };
+    // Later steps see GITHUB_PATH entries first, the last one added first of all.
+    if (result.path.length > 0)
+      postEnv.PATH = [...result.path]
+        .reverse()
+        .concat(env.PATH ?? [])
+        .join(delimiter);
     for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
     const t1 = Date.now();
     const post = await runNode(node, join(actionDir, yml.runs.post), postEnv, workspace, timeoutMs);

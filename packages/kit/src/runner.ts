@@ -46,6 +46,11 @@ export function getState(name: string): string {
 
 export const isPost = (): boolean => core.getState('isPost') === 'true';
 
+/** Puts a folder first on the PATH of this step and the following ones. */
+export function addPath(dir: string): void {
+  core.addPath(dir);
+}
+
 /** Exports an environment variable to the following steps. */
 export function exportVariable(name: string, value: string): void {
   core.exportVariable(name, value);

@@ -98,6 +98,8 @@ describe('runAction on the echo fixture', () => {
     expect(ok.post?.exitCode).toBe(0);
     expect(ok.post?.log).toContain('post sees state: greeted=hello');
     expect(ok.post?.log).toContain('post sees env: ECHO_GREETED=hello');
+    expect(ok.path).toEqual(['/opt/echo/bin']);
+    expect(ok.post?.log).toContain('post sees PATH: /opt/echo/bin');
   });
 
   test('the step does not see the test process inputs or state', async () => {
