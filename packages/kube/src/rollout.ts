@@ -48,6 +48,8 @@ export interface WaitOptions {
   logger: Logger;
   /** Watch pods too, to fail fast (default true). */
   watchPods?: boolean;
+  /** Asks the server to end each watch after this long (it is re-opened from the last resourceVersion). */
+  watchTimeoutSeconds?: number;
 }
 
 const ns = (d: Deployment) => encodeURIComponent(d.metadata.namespace ?? 'default');
@@ -135,7 +137,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               let openError: unknown;
               const stop = await client.watch<T>(
                 path,
-                { ...baseQuery, resourceVersion: rv, allowWatchBookmarks: 'true' },
+                { ...baseQuery, resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: options.watchTimeoutSeconds },
                 (e) => {
                   if (finished) return;
                   if (e.type === 'ERROR') {
