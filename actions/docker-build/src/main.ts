@@ -4,7 +4,15 @@
  * The post step logs out of the registry unless `logout: false`.
  */
 import { join } from 'node:path';
-import { createEcrClient, type EcrSender, ensureRepository, getEcrLogin, listImageTags, waitForScanFindings } from '@tripo04os/aws';
+import {
+  createEcrClient,
+  describeRepository,
+  type EcrSender,
+  ensureRepository,
+  getEcrLogin,
+  listImageTags,
+  waitForScanFindings,
+} from '@tripo04os/aws';
 import { errorMessage, exec, formatDuration, hasCommand, UserError } from '@tripo04os/common';
 import {
   atOrAbove,
@@ -18,6 +26,7 @@ import {
   defaultBuildArgs,
   detectBuilders,
   formatCounts,
+  isValidRepositoryName,
   login,
   logout,
   normalizeSeverity,
@@ -51,12 +60,15 @@ async function main(): Promise<void> {
   // (GetAuthorizationToken changes nothing; it is only used once the plan is checked).
   const region = inputs.region ?? process.env.AWS_DEFAULT_REGION;
   const ecrEarly =
-    inputs.repository && region
-      ? createEcrClient(region).then(async (client) => ({ client, token: await getEcrLogin(client, log) }))
+    inputs.repository && isValidRepositoryName(inputs.repository) && region
+      ? createEcrClient(region).then(async (client) => {
+          const [token, known] = await Promise.all([getEcrLogin(client, log), describeRepository(client, inputs.repository as string)]);
+          return { client, token, known: known ?? null };
+        })
       : undefined;
   ecrEarly?.catch(() => {});
   const [available, hasTrivy] = await Promise.all([
-    detectBuilders(),
+    detectBuilders(process.env, inputs.builder === 'auto' ? undefined : inputs.builder),
     inputs.scan === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
   ]);
   mark('builders detected');
@@ -68,10 +80,11 @@ async function main(): Promise<void> {
   const access = await group('Registry', async () => {
     if (plan.target.kind === 'ecr') {
       if (!ecrEarly) throw new Error('no ECR client although the plan names ECR');
-      const { client, token } = await ecrEarly;
+      const { client, token, known } = await ecrEarly;
       ecr = client;
       const repo = plan.push
         ? await ensureRepository(client, plan.target.repository, {
+            known,
             create: inputs.createRepository,
             tagMutability: inputs.tagMutability,
             ...(plan.lifecyclePolicy !== undefined ? { lifecyclePolicy: plan.lifecyclePolicy } : {}),

@@ -101,25 +101,40 @@ export interface Repository {
   scanOnPush?: boolean;
 }
 
-/** DescribeRepositories, and CreateRepository (+ PutLifecyclePolicy) when it is missing. */
-export async function ensureRepository(client: EcrSender, name: string, options: RepositoryOptions): Promise<Repository> {
-  const { DescribeRepositoriesCommand, CreateRepositoryCommand, PutLifecyclePolicyCommand } = await sdk();
-  type Repo = { repositoryUri?: string; registryId?: string; imageScanningConfiguration?: { scanOnPush?: boolean } };
+type Repo = { repositoryUri?: string; registryId?: string; imageScanningConfiguration?: { scanOnPush?: boolean } };
+
+/** DescribeRepositories for one name: the repository, or undefined when it does not exist. */
+export async function describeRepository(client: EcrSender, name: string): Promise<Repository | undefined> {
+  const { DescribeRepositoriesCommand } = await sdk();
   try {
     const out = (await client.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))) as { repositories?: Repo[] };
     const repo = out.repositories?.[0];
-    if (repo?.repositoryUri) {
-      return {
-        name,
-        uri: repo.repositoryUri,
-        created: false,
-        ...(repo.registryId ? { registryId: repo.registryId } : {}),
-        ...(repo.imageScanningConfiguration?.scanOnPush !== undefined ? { scanOnPush: repo.imageScanningConfiguration.scanOnPush } : {}),
-      };
-    }
+    if (!repo?.repositoryUri) return undefined;
+    return {
+      name,
+      uri: repo.repositoryUri,
+      created: false,
+      ...(repo.registryId ? { registryId: repo.registryId } : {}),
+      ...(repo.imageScanningConfiguration?.scanOnPush !== undefined ? { scanOnPush: repo.imageScanningConfiguration.scanOnPush } : {}),
+    };
   } catch (err) {
-    if (awsErrorName(err) !== 'RepositoryNotFoundException') throw wrap('DescribeRepositories', err);
+    if (awsErrorName(err) === 'RepositoryNotFoundException') return undefined;
+    throw wrap('DescribeRepositories', err);
   }
+}
+
+/**
+ * DescribeRepositories (unless `known` already says what it found), and CreateRepository
+ * (+ PutLifecyclePolicy) when it is missing.
+ */
+export async function ensureRepository(
+  client: EcrSender,
+  name: string,
+  options: RepositoryOptions & { known?: Repository | undefined | null },
+): Promise<Repository> {
+  const { CreateRepositoryCommand, PutLifecyclePolicyCommand } = await sdk();
+  const existing = options.known !== undefined ? (options.known ?? undefined) : await describeRepository(client, name);
+  if (existing) return existing;
   if (options.create === false) {
     throw new UserError(`ECR repository '${name}' does not exist; create it or set create-repository: true`);
   }
@@ -135,7 +150,8 @@ export async function ensureRepository(client: EcrSender, name: string, options:
     repo = out.repository;
   } catch (err) {
     // Another job of the same matrix may have created it a moment ago.
-    if (awsErrorName(err) === 'RepositoryAlreadyExistsException') return ensureRepository(client, name, { ...options, create: false });
+    if (awsErrorName(err) === 'RepositoryAlreadyExistsException')
+      return ensureRepository(client, name, { ...options, known: undefined, create: false });
     throw wrap('CreateRepository', err);
   }
   if (!repo?.repositoryUri) throw new UserError(`ECR CreateRepository returned no URI for '${name}'`);

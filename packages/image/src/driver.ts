@@ -33,8 +33,11 @@ export interface DriverOptions {
   retryBaseDelayMs?: number;
 }
 
-/** What is usable here: `docker buildx version`, `docker info`, buildah on the PATH. */
-export async function detectBuilders(env: NodeJS.ProcessEnv = process.env): Promise<Available> {
+/**
+ * What is usable here: `docker buildx version`, `docker info`, buildah on the PATH. With `only`
+ * (an explicit builder), just that one is probed.
+ */
+export async function detectBuilders(env: NodeJS.ProcessEnv = process.env, only?: Builder): Promise<Available> {
   const ok = async (cmd: string, args: string[]) => {
     try {
       return (await exec(cmd, args, { env })).code === 0;
@@ -43,10 +46,11 @@ export async function detectBuilders(env: NodeJS.ProcessEnv = process.env): Prom
     }
   };
   const hasDocker = await hasCommand('docker', env);
+  const want = (b: Builder) => only === undefined || only === b;
   const [buildx, docker, buildah] = await Promise.all([
-    hasDocker ? ok('docker', ['buildx', 'version']) : false,
-    hasDocker ? ok('docker', ['info', '--format', '{{.ServerVersion}}']) : false,
-    hasCommand('buildah', env),
+    hasDocker && want('buildx') ? ok('docker', ['buildx', 'version']) : false,
+    hasDocker && (want('docker') || want('buildx')) ? ok('docker', ['info', '--format', '{{.ServerVersion}}']) : false,
+    want('buildah') ? hasCommand('buildah', env) : false,
   ]);
   // buildx needs a daemon (or a remote builder) as well; its version alone is not enough.
   return { buildx: buildx && docker, docker, buildah };
