@@ -22,9 +22,17 @@ export async function findWorkflows(root: string): Promise<string[]> {
   }
   const examples = join(root, 'examples');
   if (existsSync(examples)) {
-    for (const rel of await readdir(examples, { recursive: true })) if (/\.ya?ml$/.test(rel)) found.push(join(examples, rel));
+    for (const rel of await readdir(examples, { recursive: true })) {
+      if (/\.ya?ml$/.test(rel) && (await isWorkflow(join(examples, rel)))) found.push(join(examples, rel));
+    }
   }
   return found.sort();
+}
+
+/** A YAML file whose top level has `jobs:` (examples/ may also hold manifests and such). */
+async function isWorkflow(path: string): Promise<boolean> {
+  const { doc } = await loadYaml(path);
+  return getNode(doc.contents, 'jobs') !== undefined;
 }
 
 // --- actionlint -------------------------------------------------------------------------------

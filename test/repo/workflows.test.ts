@@ -31,6 +31,12 @@ describe('the repository', () => {
   });
 });
 
+test('findWorkflows: .github/workflows and the workflows under examples/, recursively, not manifests', async () => {
+  const root = join(repoRoot, 'test/fixtures/workflow-root');
+  expect(await findWorkflows(root)).toEqual([join(root, '.github/workflows/ci.yml'), join(root, 'examples/ai-support/deploy.yaml')]);
+  expect(await checkWorkflows(root)).toEqual([]);
+});
+
 describe('fixtures', () => {
   test('good.yml passes, with every allowed exception (own @v1, ./local, docker digest, pwsh)', async () => {
     expect((await rulesOf('good.yml')).problems).toEqual([]);
