@@ -39,7 +39,7 @@ export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.Proce
     );
   }
   if (i.kubeconfig) {
-    logger.mask(i.kubeconfig);
+    // Its credentials (token, password, key and certificate data) are masked as it is loaded.
     return KubeClient.connect({ kind: 'kubeconfig', content: i.kubeconfig, context: i.context }, logger);
   }
   const file = env.KUBECONFIG?.split(':')[0];

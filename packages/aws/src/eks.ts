@@ -60,7 +60,12 @@ export async function describeEksCluster(name: string, region: string, credentia
     }
     const cred = credentialsError(err);
     if (cred) throw cred;
-    if (code === 'AccessDeniedException' || code === 'UnrecognizedClientException' || code === 'InvalidSignatureException') {
+    if (code === 'UnrecognizedClientException' || code === 'InvalidSignatureException' || code === 'ExpiredTokenException') {
+      throw new UserError(
+        `AWS rejected the credentials while describing EKS cluster '${name}' (${code}): check the keys or the role set up by aws-actions/configure-aws-credentials`,
+      );
+    }
+    if (code === 'AccessDeniedException') {
       const who = await callerIdentity(region, credentials).catch(() => undefined);
       throw new UserError(
         `${who ?? 'The AWS identity'} may not describe EKS cluster '${name}' (${code}): allow eks:DescribeCluster in its IAM policy`,
