@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { applyDefaults } from './defaults.ts';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, statusOf } from './errors.ts';
 import { applyJsonPatch, mergePatch, recordUpdate, serverSideApply, strategicMerge } from './patch.ts';
-import { findResource, groupVersion, RESOURCES, type ResourceInfo } from './resources.ts';
+import { groupVersion, RESOURCES, type ResourceInfo } from './resources.ts';
 import type { Store } from './store.ts';
 import type { Deployment, KObject, ReplicaSet, Service } from './types.ts';
 import { clone, isRecord } from './types.ts';
@@ -394,5 +394,3 @@ export class Api {
     };
   }
 }
-
-export { findResource };

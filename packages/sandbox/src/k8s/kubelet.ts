@@ -466,9 +466,4 @@ export class Kubelet {
     run.followers.add(f);
     return () => run.followers.delete(f);
   }
-
-  /** Ready pods' first container image, for the service traffic. */
-  readyImage(pod: Pod): string | undefined {
-    return pod.spec?.containers?.[0]?.image;
-  }
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { Api, PatchType, WriteOptions } from './api.ts';
 import { ApiError, badRequest, internal, methodNotAllowed, notFound, statusOf, unauthorized, unsupportedMediaType } from './errors.ts';
+import { applyJsonPatch, mergePatch, strategicMerge } from './patch.ts';
 import { decodeProtobuf } from './protobuf.ts';
 import {
   AUTHZ,
@@ -20,14 +21,7 @@ import {
   resourceList,
   SERVER_VERSION,
 } from './resources.ts';
-import {
-  matchFields,
-  matchRequirements,
-  parseFieldSelector,
-  parseLabelSelector,
-  selectorRequirements,
-  selectorString,
-} from './selectors.ts';
+import { matchFields, matchRequirements, parseFieldSelector, parseLabelSelector, selectorString } from './selectors.ts';
 import type { StoreEvent } from './store.ts';
 import { toTable } from './table.ts';
 import type { Deployment, KObject, ReplicaSet } from './types.ts';
@@ -325,7 +319,6 @@ export function createHandler(ctx: HandlerContext) {
       let next: KObject;
       if (method === 'PUT') next = body as KObject;
       else {
-        const { applyJsonPatch, mergePatch, strategicMerge } = await import('./patch.ts');
         const t = patchTypeOf(req.headers['content-type'] ?? '');
         next = (
           t === 'json'
@@ -515,5 +508,3 @@ export function createHandler(ctx: HandlerContext) {
     }
   };
 }
-
-export { selectorRequirements };

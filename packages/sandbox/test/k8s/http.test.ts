@@ -8,7 +8,7 @@ const APPS = '/apis/apps/v1/namespaces/default/deployments';
 const CMS = '/api/v1/namespaces/default/configmaps';
 
 beforeAll(async () => {
-  env = await startEnv({ watchHistory: 50 });
+  env = await startEnv();
   env.images.add(IMG);
   env.images.add(`${REGISTRY}/app:v2`);
 });
@@ -111,6 +111,18 @@ test('errors are Status objects with the real reasons', async () => {
 });
 
 test('update with a stale resourceVersion gets 409 Conflict; generation moves only with the spec', async () => {
+  await api(env, 'POST', CMS, { metadata: { name: 'occ' }, data: { a: '1' } });
+  const first = (await api(env, 'GET', `${CMS}/occ`)).json;
+  const ok = await api(env, 'PUT', `${CMS}/occ`, { ...first, metadata: { ...first.metadata, labels: { team: 'a' } } });
+  expect(ok.status).toBe(200);
+  expect(Number(ok.json.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
+  const stale = await api(env, 'PUT', `${CMS}/occ`, { ...first, data: { a: '2' } });
+  expect(stale.status).toBe(409);
+  expect(stale.json).toMatchObject({ reason: 'Conflict', message: expect.stringContaining('the object has been modified') });
+  const unconditional = await api(env, 'PUT', `${CMS}/occ`, { metadata: { name: 'occ', labels: { team: 'a' } }, data: { a: '3' } });
+  expect(unconditional.json.data).toEqual({ a: '3' });
+
+  // patches carry no resourceVersion, so the controller's own status writes do not get in the way
   const created = (await api(env, 'POST', APPS, deployment('occ', [{ name: 'app', image: IMG }]))).json;
   expect(created.metadata).toMatchObject({
     generation: 1,
@@ -118,19 +130,16 @@ test('update with a stale resourceVersion gets 409 Conflict; generation moves on
     creationTimestamp: expect.any(String),
     resourceVersion: expect.any(String),
   });
-  const first = (await api(env, 'GET', `${APPS}/occ`)).json;
-  const labelled = { ...first, metadata: { ...first.metadata, labels: { team: 'a' } } };
-  const ok = await api(env, 'PUT', `${APPS}/occ`, labelled);
-  expect(ok.status).toBe(200);
-  expect(ok.json.metadata.generation).toBe(1);
-  const stale = await api(env, 'PUT', `${APPS}/occ`, { ...first, spec: { ...first.spec, replicas: 2 } });
-  expect(stale.status).toBe(409);
-  expect(stale.json).toMatchObject({ reason: 'Conflict', message: expect.stringContaining('the object has been modified') });
-  const cur = (await api(env, 'GET', `${APPS}/occ`)).json;
-  const bumped = await api(env, 'PUT', `${APPS}/occ`, { ...cur, spec: { ...cur.spec, replicas: 2 } });
-  expect(bumped.json.metadata.generation).toBe(2);
-  const latest = (await api(env, 'GET', `${APPS}/occ`)).json;
-  const immutable = await api(env, 'PUT', `${APPS}/occ`, { ...latest, spec: { ...latest.spec, selector: { matchLabels: { app: 'x' } } } });
+  const merge = { contentType: 'application/merge-patch+json' };
+  expect((await api(env, 'PATCH', `${APPS}/occ`, { metadata: { labels: { team: 'a' } } }, merge)).json.metadata.generation).toBe(1);
+  expect((await api(env, 'PATCH', `${APPS}/occ`, { spec: { replicas: 2 } }, merge)).json.metadata.generation).toBe(2);
+  const immutable = await api(
+    env,
+    'PATCH',
+    `${APPS}/occ`,
+    { spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } } } } },
+    merge,
+  );
   expect(immutable.status).toBe(422);
   expect(immutable.json.details.causes).toEqual(
     expect.arrayContaining([expect.objectContaining({ field: 'spec.selector', message: expect.stringContaining('field is immutable') })]),
@@ -308,10 +317,19 @@ test('watch: resume from a resourceVersion, bookmarks, timeoutSeconds, and 410 G
   expect(timed[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'w2' } } });
   expect(timed.at(-1)?.type).toBe('BOOKMARK');
 
-  for (let i = 0; i < 60; i++)
-    await api(env, 'PATCH', `${CMS}/w2`, { data: { i: String(i) } }, { contentType: 'application/merge-patch+json' });
-  const gone = await watchEvents(env, `${CMS}?watch=1&resourceVersion=${rv}`, 1);
-  expect(gone[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  // a server that keeps only 20 changes: an older resourceVersion is 410 Gone
+  const small = await startEnv({ watchHistory: 20 });
+  try {
+    const w3 = (await api(small, 'POST', CMS, { metadata: { name: 'w3' } })).json;
+    for (let i = 0; i < 25; i++)
+      await api(small, 'PATCH', `${CMS}/w3`, { data: { i: String(i) } }, { contentType: 'application/merge-patch+json' });
+    const gone = await watchEvents(small, `${CMS}?watch=1&resourceVersion=${w3.metadata.resourceVersion}`, 1);
+    expect(gone[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+    const recent = await watchEvents(small, `${CMS}?watch=1&resourceVersion=${Number(w3.metadata.resourceVersion) + 10}`, 1);
+    expect(recent[0]?.type).toBe('MODIFIED');
+  } finally {
+    await small.close();
+  }
 });
 
 test('deployment rollout replaces pods within maxSurge/maxUnavailable, with events and revisions', async () => {
