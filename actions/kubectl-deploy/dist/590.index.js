@@ -14,7 +14,7 @@ __webpack_require__.d(__webpack_exports__, {
   eksTokenProvider: () => (/* reexport */ eksTokenProvider)
 });
 
-// UNUSED EXPORTS: DEFAULT_LIFECYCLE_POLICY, EKS_TOKEN_LIFETIME_MS, EKS_TOKEN_PREFIX, createEcrClient, createEksToken, decodeAuthorizationToken, ensureRepository, findingsOf, getEcrLogin, listImageTags, stsHost, waitForScanFindings
+// UNUSED EXPORTS: DEFAULT_LIFECYCLE_POLICY, EKS_TOKEN_LIFETIME_MS, EKS_TOKEN_PREFIX, createEcrClient, createEksToken, decodeAuthorizationToken, describeRepository, ensureRepository, findingsOf, getEcrLogin, listImageTags, stsHost, waitForScanFindings
 
 // EXTERNAL MODULE: ./packages/common/src/index.ts + 5 modules
 var src = __webpack_require__(5062);
@@ -76,26 +76,37 @@ const DEFAULT_LIFECYCLE_POLICY = JSON.stringify({
         },
     ],
 });
-/** DescribeRepositories, and CreateRepository (+ PutLifecyclePolicy) when it is missing. */
-async function ensureRepository(client, name, options) {
-    const { DescribeRepositoriesCommand, CreateRepositoryCommand, PutLifecyclePolicyCommand } = await sdk();
+/** DescribeRepositories for one name: the repository, or undefined when it does not exist. */
+async function describeRepository(client, name) {
+    const { DescribeRepositoriesCommand } = await sdk();
     try {
         const out = (await client.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })));
         const repo = out.repositories?.[0];
-        if (repo?.repositoryUri) {
-            return {
-                name,
-                uri: repo.repositoryUri,
-                created: false,
-                ...(repo.registryId ? { registryId: repo.registryId } : {}),
-                ...(repo.imageScanningConfiguration?.scanOnPush !== undefined ? { scanOnPush: repo.imageScanningConfiguration.scanOnPush } : {}),
-            };
-        }
+        if (!repo?.repositoryUri)
+            return undefined;
+        return {
+            name,
+            uri: repo.repositoryUri,
+            created: false,
+            ...(repo.registryId ? { registryId: repo.registryId } : {}),
+            ...(repo.imageScanningConfiguration?.scanOnPush !== undefined ? { scanOnPush: repo.imageScanningConfiguration.scanOnPush } : {}),
+        };
     }
     catch (err) {
-        if (awsErrorName(err) !== 'RepositoryNotFoundException')
-            throw wrap('DescribeRepositories', err);
+        if (awsErrorName(err) === 'RepositoryNotFoundException')
+            return undefined;
+        throw wrap('DescribeRepositories', err);
     }
+}
+/**
+ * DescribeRepositories (unless `known` already says what it found), and CreateRepository
+ * (+ PutLifecyclePolicy) when it is missing.
+ */
+async function ensureRepository(client, name, options) {
+    const { CreateRepositoryCommand, PutLifecyclePolicyCommand } = await sdk();
+    const existing = options.known !== undefined ? (options.known ?? undefined) : await describeRepository(client, name);
+    if (existing)
+        return existing;
     if (options.create === false) {
         throw new UserError(`ECR repository '${name}' does not exist; create it or set create-repository: true`);
     }
@@ -111,7 +122,7 @@ async function ensureRepository(client, name, options) {
     catch (err) {
         // Another job of the same matrix may have created it a moment ago.
         if (awsErrorName(err) === 'RepositoryAlreadyExistsException')
-            return ensureRepository(client, name, { ...options, create: false });
+            return ensureRepository(client, name, { ...options, known: undefined, create: false });
         throw wrap('CreateRepository', err);
     }
     if (!repo?.repositoryUri)
@@ -313,7 +324,10 @@ async function describeEksCluster(name, region, credentials) {
         const cred = credentialsError(err);
         if (cred)
             throw cred;
-        if (code === 'AccessDeniedException' || code === 'UnrecognizedClientException' || code === 'InvalidSignatureException') {
+        if (code === 'UnrecognizedClientException' || code === 'InvalidSignatureException' || code === 'ExpiredTokenException') {
+            throw new src/* UserError */.yo(`AWS rejected the credentials while describing EKS cluster '${name}' (${code}): check the keys or the role set up by aws-actions/configure-aws-credentials`);
+        }
+        if (code === 'AccessDeniedException') {
             const who = await callerIdentity(region, credentials).catch(() => undefined);
             throw new src/* UserError */.yo(`${who ?? 'The AWS identity'} may not describe EKS cluster '${name}' (${code}): allow eks:DescribeCluster in its IAM policy`);
         }

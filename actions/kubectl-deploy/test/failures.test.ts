@@ -1,6 +1,24 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { leaks } from '@tripo04os/kit/harness';
-import { cluster, control, deployAction, env, expectExit, imageOf, kubectl, kubectlApply, pushImages, result, unique } from './helpers.ts';
+import { leaks, runAction } from '@tripo04os/kit/harness';
+import {
+  actionDir,
+  awsEnv,
+  cluster,
+  control,
+  deployAction,
+  deploymentYaml,
+  env,
+  expectExit,
+  imageOf,
+  kubectl,
+  kubectlApply,
+  pushImages,
+  result,
+  unique,
+} from './helpers.ts';
 
 /** Every failure here must be reported well before the rollout timeout. */
 const TIMEOUT = '3m';
@@ -97,5 +115,49 @@ describe('failed rollouts fail fast, explain why and roll back', () => {
     expect(r.outputs['rolled-back']).toBe('false');
     expect(r.warnings.join('\n')).toContain('auto-rollback is off');
     expect(await imageOf(ns, 'api')).toBe(`${env.SANDBOX_REGISTRY}/kd-norollback:nope`);
+  });
+
+  it('restores what the run changed: ConfigMap and Secret data back, a Deployment it created deleted', async () => {
+    const ns = unique('kd-restore');
+    const [v1, v2] = await pushImages('kd-restore', 'v1', 'v2');
+    await cluster(ns, { api: v1 as string });
+    await kubectlApply(`apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app-config, namespace: ${ns} }\ndata: { LOG_LEVEL: INFO }\n`);
+    await kubectlApply(
+      `apiVersion: v1\nkind: Secret\nmetadata: { name: app-secrets, namespace: ${ns} }\nstringData: { TOKEN: old-token-value }\n`,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'kd-restore-'));
+    await writeFile(join(dir, 'fresh.yaml'), deploymentYaml(ns, 'fresh', `${env.SANDBOX_REGISTRY}/kd-restore-fresh:never-pushed`, 1));
+    const r = await runAction({
+      action: actionDir,
+      cwd: dir,
+      inputs: {
+        'cluster-name': env.SANDBOX_EKS_CLUSTER,
+        namespace: ns,
+        manifests: 'fresh.yaml',
+        images: `api=${v2}`,
+        'config-map': 'app-config',
+        'config-map-data': 'LOG_LEVEL=DEBUG',
+        secret: 'app-secrets',
+        'secret-env': 'TOKEN',
+        'failure-grace': '2s',
+        timeout: TIMEOUT,
+      },
+      env: { ...awsEnv, TOKEN: 'new-token-value' },
+      timeoutMs: 150_000,
+    });
+    expectExit(r, 1);
+    expect(r.errors[0]).toMatch(/deployment .*\/fresh: pod fresh-\S+: container app is in (ErrImagePull|ImagePullBackOff)/);
+    expect(await kubectl('-n', ns, 'get', 'configmap', 'app-config', '-o', 'jsonpath={.data.LOG_LEVEL}')).toBe('INFO');
+    const token = await kubectl('-n', ns, 'get', 'secret', 'app-secrets', '-o', 'jsonpath={.data.TOKEN}');
+    expect(Buffer.from(token, 'base64').toString()).toBe('old-token-value');
+    expect(await kubectl('-n', ns, 'get', 'deployments', '-o', 'name')).toBe('deployment.apps/api\n');
+    expect(await imageOf(ns, 'api')).toBe(v1);
+    expect(r.summary).toContain(`ConfigMap ${ns}/app-config: previous data restored`);
+    expect(r.summary).toContain(`Deployment ${ns}/fresh: deleted (this run created it)`);
+    expect(result(r).map((x) => [x.name, x.status])).toEqual([
+      ['fresh', 'deleted'],
+      ['api', 'rolled back'],
+    ]);
+    for (const secret of ['new-token-value', 'old-token-value']) expect(leaks(r, secret)).toEqual([]);
   });
 });
