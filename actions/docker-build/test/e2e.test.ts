@@ -263,10 +263,11 @@ describe('scan gate (ECR findings seeded in the sandbox)', () => {
 });
 
 describe('a pull request', () => {
-  test('is built, not pushed, and tagged pr-N and with the head commit', async () => {
+  test('is built, not pushed, and tagged pr-N and with the head commit; logout: false keeps the login', async () => {
     const name = repoName('pr');
+    const prConfig = await mkdtemp(join(tmpdir(), 'docker-build-pr-'));
     const r = await build(
-      { repository: name, builder: 'docker', tags: 'type=ref,event=pr\ntype=sha' },
+      { repository: name, builder: 'docker', tags: 'type=ref,event=pr\ntype=sha', logout: 'false' },
       {
         event: {
           name: 'pull_request',
@@ -274,7 +275,7 @@ describe('a pull request', () => {
         },
         context: { GITHUB_REF: 'refs/pull/7/merge', GITHUB_SHA: MERGE_SHA, GITHUB_REF_NAME: '7/merge' },
       },
-      {},
+      { DOCKER_CONFIG: prConfig },
     );
     if (r.exitCode !== 0) throw new Error(explain(r));
     const image = `${env.SANDBOX_REGISTRY}/${name}`;
@@ -284,6 +285,10 @@ describe('a pull request', () => {
     const inspect = await exec('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', `${image}:pr-7`]);
     expect(JSON.parse(inspect.stdout)['org.opencontainers.image.revision']).toBe(HEAD_SHA);
     expectNoLeak(r);
+    // logout: false: the post step left the registry login in place.
+    const config = JSON.parse(await readFile(join(prConfig, 'config.json'), 'utf8')) as { auths?: Record<string, unknown> };
+    expect(Object.keys(config.auths ?? {})).toContain(env.SANDBOX_REGISTRY);
+    await exec('docker', ['logout', env.SANDBOX_REGISTRY], { env: { ...process.env, DOCKER_CONFIG: prConfig } });
   });
 });
 
