@@ -46,6 +46,8 @@ interface ContainerRuntime {
   restartCount: number;
   runs: Run[];
   pullFailures: number;
+  /** Bumped when the container is replaced (image changed): timers of the old one do nothing. */
+  gen: number;
 }
 
 interface PodRuntime {
@@ -107,6 +109,14 @@ export class Kubelet {
       }
       return;
     }
+    const known = this.pods.get(uid);
+    if (e.type === 'MODIFIED' && known && !known.gone) {
+      for (const c of known.containers) {
+        const image = pod.spec?.containers?.find((x) => x.name === c.name)?.image;
+        if (image && image !== c.image) this.replaceImage(known, c, image);
+      }
+      return;
+    }
     if (e.type === 'ADDED' && !pod.spec?.nodeName && !this.pods.has(uid)) {
       const rt: PodRuntime = {
         ns: pod.metadata.namespace!,
@@ -123,6 +133,7 @@ export class Kubelet {
           restartCount: 0,
           runs: [],
           pullFailures: 0,
+          gen: 0,
         })),
         timers: new Set(),
         gone: false,
@@ -146,6 +157,34 @@ export class Kubelet {
     }, ms);
     t.unref();
     rt.timers.add(t);
+  }
+
+  private afterFor(rt: PodRuntime, c: ContainerRuntime, ms: number, fn: () => void): void {
+    const gen = c.gen;
+    this.after(rt, ms, () => {
+      if (c.gen === gen) fn();
+    });
+  }
+
+  /** A changed image in the pod spec: the kubelet kills the container and starts the new image. */
+  private replaceImage(rt: PodRuntime, c: ContainerRuntime, image: string): void {
+    c.gen++;
+    const run = c.runs[c.runs.length - 1];
+    if (c.state.running && run) {
+      endRun(run);
+      c.lastState = {
+        terminated: { exitCode: 0, reason: 'Completed', startedAt: run.startedAt, finishedAt: nowIso(), containerID: run.containerID },
+      };
+      c.restartCount++;
+    }
+    this.event(rt, 'Normal', 'Killing', `Container ${c.name} definition changed, will be restarted`, c.name);
+    c.image = image;
+    c.ready = false;
+    c.started = false;
+    c.pullFailures = 0;
+    c.state = { waiting: { reason: 'ContainerCreating' } };
+    this.sync(rt);
+    void this.pull(rt, c);
   }
 
   private pod(rt: PodRuntime): Pod | undefined {
@@ -240,6 +279,7 @@ export class Kubelet {
 
   private async pull(rt: PodRuntime, c: ContainerRuntime): Promise<void> {
     if (rt.gone) return;
+    const gen = c.gen;
     if (!validImageReference(c.image)) {
       const m = `Failed to apply default image tag "${c.image}": couldn't parse image name "${c.image}": invalid reference format`;
       c.state = { waiting: { reason: 'InvalidImageName', message: m } };
@@ -276,7 +316,7 @@ export class Kubelet {
       ok = false;
     }
     if (ok) this.present.add(c.image);
-    if (rt.gone || this.stopped) return;
+    if (rt.gone || this.stopped || c.gen !== gen) return;
     if (!ok) {
       c.pullFailures++;
       const m = `failed to pull and unpack image "${c.image}": failed to resolve reference "${c.image}": ${c.image}: not found`;
@@ -285,12 +325,12 @@ export class Kubelet {
       this.event(rt, 'Warning', 'Failed', 'Error: ErrImagePull', c.name);
       this.sync(rt);
       const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** (c.pullFailures - 1));
-      this.after(rt, ERR_IMAGE_PULL_MS, () => {
+      this.afterFor(rt, c, ERR_IMAGE_PULL_MS, () => {
         c.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } };
         this.event(rt, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`, c.name);
         this.event(rt, 'Warning', 'Failed', 'Error: ImagePullBackOff', c.name);
         this.sync(rt);
-        this.after(rt, backoff, () => void this.pull(rt, c));
+        this.afterFor(rt, c, backoff, () => void this.pull(rt, c));
       });
       return;
     }
@@ -340,7 +380,7 @@ export class Kubelet {
       c.state = { waiting: { reason: 'CreateContainerConfigError', message: err } };
       this.event(rt, 'Warning', 'Failed', `Error: ${err}`, c.name);
       if (!already) this.sync(rt);
-      this.after(rt, CONFIG_RETRY_MS, () => this.create(rt, c));
+      this.afterFor(rt, c, CONFIG_RETRY_MS, () => this.create(rt, c));
       return;
     }
     const b = this.behaviours.for(c.image);
@@ -368,18 +408,18 @@ export class Kubelet {
     if (b?.crashLoop) {
       log('fatal: the application exited with an error');
       this.sync(rt);
-      this.after(rt, CRASH_RUN_MS, () => this.crash(rt, c, run));
+      this.afterFor(rt, c, CRASH_RUN_MS, () => this.crash(rt, c, run));
       return;
     }
     log('listening on :8080');
     this.sync(rt);
     if (b?.neverReady) {
-      this.after(rt, b.readyDelayMs ?? this.defaultReadyDelayMs, () =>
+      this.afterFor(rt, c, b.readyDelayMs ?? this.defaultReadyDelayMs, () =>
         this.event(rt, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', c.name),
       );
       return;
     }
-    this.after(rt, b?.readyDelayMs ?? this.defaultReadyDelayMs, () => {
+    this.afterFor(rt, c, b?.readyDelayMs ?? this.defaultReadyDelayMs, () => {
       c.ready = true;
       log('ready');
       this.sync(rt);
@@ -413,7 +453,7 @@ export class Kubelet {
     };
     this.event(rt, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${rt.name}_${rt.ns}(${rt.uid})`, c.name);
     this.sync(rt);
-    this.after(rt, backoff, () => {
+    this.afterFor(rt, c, backoff, () => {
       this.event(rt, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, c.name);
       this.create(rt, c);
     });

@@ -465,6 +465,39 @@ test('kubelet: ImagePullBackOff, InvalidImageName, CreateContainerConfigError, n
   }
 });
 
+test("changing a bare pod's image restarts its container with the new image", async () => {
+  await api(env, 'POST', '/api/v1/namespaces/default/pods', {
+    metadata: { name: 'swap' },
+    spec: { containers: [{ name: 'app', image: IMG }] },
+  });
+  const status = async () => (await api(env, 'GET', '/api/v1/namespaces/default/pods/swap')).json.status?.containerStatuses?.[0];
+  await eventually(async () => (await status())?.ready);
+  const patched = await api(
+    env,
+    'PATCH',
+    '/api/v1/namespaces/default/pods/swap',
+    { spec: { containers: [{ name: 'app', image: `${REGISTRY}/app:v2` }] } },
+    { contentType: 'application/strategic-merge-patch+json' },
+  );
+  expect(patched.status).toBe(200);
+  const after = await eventually(async () => {
+    const s = await status();
+    return s?.ready && s.image === `${REGISTRY}/app:v2` ? s : undefined;
+  });
+  expect(after.restartCount).toBe(1);
+  expect(after.lastState.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+  expect((await api(env, 'GET', '/api/v1/namespaces/default/pods/swap/log')).text).toContain(`starting ${REGISTRY}/app:v2`);
+  expect((await api(env, 'GET', '/api/v1/namespaces/default/pods/swap/log?previous=true')).text).toContain(`starting ${IMG}`);
+  const forbidden = await api(
+    env,
+    'PATCH',
+    '/api/v1/namespaces/default/pods/swap',
+    { spec: { restartPolicy: 'Never' } },
+    { contentType: 'application/merge-patch+json' },
+  );
+  expect(forbidden.status).toBe(422);
+});
+
 test('pod logs: container choice, tailLines, previous', async () => {
   await api(env, 'POST', '/api/v1/namespaces/default/pods', {
     metadata: { name: 'two' },
