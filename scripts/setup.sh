@@ -32,11 +32,12 @@ as_root() {
 
 # --- 1. Debian packages ------------------------------------------------------------------------
 # A package counts as present when its program is on the PATH, so a machine that has Docker
-# from another source (GitHub's runners ship docker-ce) is left alone.
+# from another source (GitHub's runners ship docker-ce) is left alone. Docker counts by its
+# daemon: some images ship the docker client alone, which cannot build anything.
 packages=(docker.io docker-registry buildah skopeo shellcheck openssl ca-certificates)
 program_of() {
   case "$1" in
-    docker.io) echo docker ;;
+    docker.io) echo dockerd ;;
     ca-certificates) echo update-ca-certificates ;;
     *) echo "$1" ;;
   esac
