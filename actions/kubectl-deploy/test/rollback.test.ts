@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { cluster, deployAction, expectExit, imageOf, kubectl, pushImages, result, unique } from './helpers.ts';
+import { cluster, control, deployAction, expectExit, imageOf, kubectl, kubectlApply, pushImages, result, unique } from './helpers.ts';
 
 describe('action: rollback (kubectl rollout undo semantics)', () => {
   let ns: string;
@@ -15,8 +15,19 @@ describe('action: rollback (kubectl rollout undo semantics)', () => {
     }
   });
 
-  it('returns to the previous revision and waits for it', async () => {
-    const r = await deployAction({ action: 'rollback', namespace: ns, deployments: 'api' });
+  it('returns to the previous revision, waits for it and checks health', async () => {
+    await kubectlApply(
+      `apiVersion: v1\nkind: Service\nmetadata: { name: api, namespace: ${ns} }\nspec:\n  selector: { app: api }\n  ports: [{ port: 80 }]\n`,
+    );
+    const svc = (await control.services()).find((s) => s.namespace === ns && s.name === 'api');
+    const url = `${svc?.url.replace(/\/$/, '')}/health`;
+    const r = await deployAction({
+      action: 'rollback',
+      namespace: ns,
+      deployments: 'api',
+      'health-check-url': url,
+      'health-check-interval': '500ms',
+    });
     expectExit(r, 0);
     expect(await imageOf(ns, 'api')).toBe(v[1]);
     expect(result(r)).toMatchObject([
@@ -25,6 +36,7 @@ describe('action: rollback (kubectl rollout undo semantics)', () => {
     expect(r.outputs['rolled-back']).toBe('true');
     expect(await kubectl('-n', ns, 'rollout', 'status', 'deployment/api', '--timeout=1s')).toContain('successfully rolled out');
     expect(r.summary).toContain('kubectl-deploy rollback: succeeded');
+    expect(r.summary).toContain(`✅ Health check: ${url} answered 200`);
   });
 
   it('returns to a given revision', async () => {

@@ -96,7 +96,8 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       if (j.state === 'failed') return fail('ProgressDeadlineExceeded', j.message, []);
       if (j.message !== lastMessage) {
         lastMessage = j.message;
-        logger.info(j.message);
+        // kubectl's "spec update" line names no Deployment; with many at once, say which.
+        logger.info(j.message.includes(`"${name}"`) ? j.message : `deployment "${name}": ${j.message}`);
       }
       recheckPods();
     };
