@@ -4,7 +4,7 @@
  * SDK's default credential chain), the real registry behind it, the real Docker engine and
  * buildah, and skopeo to check what landed in the registry.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeRepositoriesCommand, ECRClient, GetLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
@@ -259,6 +259,53 @@ describe('scan gate (ECR findings seeded in the sandbox)', () => {
     if (r.exitCode !== 0) throw new Error(explain(r));
     expect(r.log).toContain('Scan: CRITICAL 0, HIGH 0, MEDIUM 0, LOW 1');
     expect(r.summary).toContain('| 0 | 0 | 0 | 1 | 0 |');
+  });
+});
+
+describe('scan gate with trivy (a stand-in trivy binary on the PATH; the real one is not packaged here)', () => {
+  // The stand-in records its arguments and the registry user it got through the environment and
+  // writes a schema-2 JSON report with one finding of SEVERITY.
+  const stub = (dir: string) => `#!/bin/sh
+echo "$@" > "${dir}/args"
+echo "$TRIVY_USERNAME:\${#TRIVY_PASSWORD}" > "${dir}/creds"
+out=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--output" ]; then out="$2"; fi
+  shift
+done
+cat > "$out" <<JSON
+{"SchemaVersion":2,"Results":[{"Target":"app","Vulnerabilities":[{"VulnerabilityID":"CVE-2026-7777","PkgName":"openssl","InstalledVersion":"3.0.1","FixedVersion":"3.0.2","Severity":"$SEVERITY"}]}]}
+JSON
+`;
+
+  test.each([
+    ['CRITICAL', 1],
+    ['LOW', 0],
+  ] as const)('a %s finding', async (severity, exitCode) => {
+    const bin = await mkdtemp(join(tmpdir(), 'trivy-stub-'));
+    await writeFile(join(bin, 'trivy'), stub(bin));
+    await chmod(join(bin, 'trivy'), 0o755);
+    const r = await build(
+      { repository: repoName('trivy'), builder: 'docker', scan: 'trivy', 'ignore-unfixed': 'true' },
+      pushEvent('refs/heads/main'),
+      {
+        PATH: `${bin}:${process.env.PATH}`,
+        SEVERITY: severity,
+      },
+    );
+    expect(r.exitCode).toBe(exitCode);
+    const args = (await readFile(join(bin, 'args'), 'utf8')).trim().split(' ');
+    expect(args.slice(0, 3)).toEqual(['image', '--format', 'json']);
+    expect(args).toContain('--ignore-unfixed');
+    expect(args).toContain('--insecure');
+    expect(args.at(-1)).toBe(o(r, 'image-ref'));
+    // Registry credentials reach trivy through its environment, never its arguments.
+    expect(await readFile(join(bin, 'creds'), 'utf8')).toBe(`${env.SANDBOX_REGISTRY_USER}:${env.SANDBOX_REGISTRY_PASSWORD.length}\n`);
+    expect(args.join(' ')).not.toContain(env.SANDBOX_REGISTRY_PASSWORD);
+    if (exitCode === 1)
+      expect(r.errors).toEqual([expect.stringMatching(/^Scan found 1 vulnerability at or above HIGH in .+: CVE-2026-7777 \(CRITICAL\)$/)]);
+    expect(r.summary).toContain('Scan (trivy, COMPLETE)');
+    expectNoLeak(r);
   });
 });
 
