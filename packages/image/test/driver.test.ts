@@ -35,6 +35,16 @@ case "$1" in
   login)
     cat > "$STUB_DIR/stdin-login"; echo "Login Succeeded"
     ;;
+  buildx)
+    n=$(cat "$STUB_DIR/pushes" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$STUB_DIR/pushes"
+    if [ "$n" -le "\${FAIL_PUSHES:-0}" ]; then echo "$FAIL_MESSAGE" >&2; exit 1; fi
+    while [ $# -gt 0 ]; do
+      if [ "$1" = "--metadata-file" ]; then
+        echo '{"containerimage.digest":"${DIGEST}","containerimage.config.digest":"sha256:${'c'.repeat(64)}"}' > "$2"
+      fi
+      shift
+    done
+    ;;
 esac
 `;
 
@@ -108,6 +118,24 @@ describe('docker driver', () => {
     const out = await buildAndPush('docker', { ...spec(), push: false }, { logger: recordingLogger(), env });
     expect(out.digest).toBeUndefined();
     expect((await calls()).some((c) => c.startsWith('push'))).toBe(false);
+  });
+
+  test('buildx: one command pushes every tag; digest and image ID from its metadata file; transient failures retried', async () => {
+    const out = await buildAndPush(
+      'buildx',
+      { ...spec(), platforms: ['linux/amd64', 'linux/arm64'] },
+      {
+        logger: recordingLogger(),
+        env: { ...env, FAIL_PUSHES: '1', FAIL_MESSAGE: 'failed to push: 502 Bad Gateway' },
+        retryBaseDelayMs: 5,
+      },
+    );
+    expect(out).toMatchObject({ digest: DIGEST, imageId: `sha256:${'c'.repeat(64)}`, pushed: ['r:5000/app:1.2.3', 'r:5000/app:1.2'] });
+    const buildx = (await calls()).filter((c) => c.startsWith('buildx'));
+    expect(buildx).toHaveLength(2);
+    expect(buildx[1]).toMatch(
+      /^buildx build --platform linux\/amd64,linux\/arm64 --provenance=false --push --metadata-file \S+ --iidfile \S+ --label org.opencontainers.image.version=1.2.3 --build-arg VCS_REF=abc -t r:5000\/app:1.2.3 -t r:5000\/app:1.2 \S+$/,
+    );
   });
 
   test('login sends the password on stdin only', async () => {
