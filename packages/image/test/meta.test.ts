@@ -178,6 +178,14 @@ const cases: Case[] = [
     latest: false,
   },
   {
+    name: "the spec 5.2 tags: the full commit and latest on the default branch (README's matrix example)",
+    context: push('refs/heads/main'),
+    rules: ['type=sha,format=long,prefix=', 'type=raw,value=latest,enable={{is_default_branch}}'],
+    tags: ['latest', SHA],
+    version: 'latest',
+    latest: false,
+  },
+  {
     name: 'edge on the default branch',
     context: push('refs/heads/main'),
     rules: ['type=edge', 'type=ref,event=branch'],
