@@ -160,4 +160,24 @@ describe('failed rollouts fail fast, explain why and roll back', () => {
     ]);
     for (const secret of ['new-token-value', 'old-token-value']) expect(leaks(r, secret)).toEqual([]);
   });
+
+  it('ProgressDeadlineExceeded fails the rollout as kubectl rollout status does, and rolls back', async () => {
+    const ns = unique('kd-deadline');
+    const [v1, v2] = await pushImages('kd-deadline', 'v1', 'v2');
+    await control.setBehaviour({ image: v2 as string, neverReady: true });
+    await kubectlApply(`apiVersion: v1\nkind: Namespace\nmetadata: { name: ${ns} }\n`);
+    await kubectlApply(
+      deploymentYaml(ns, 'api', v1 as string, 1).replace('  replicas: 1\n', '  replicas: 1\n  progressDeadlineSeconds: 3\n'),
+    );
+    await kubectl('-n', ns, 'rollout', 'status', 'deployment/api', '--timeout=60s');
+    // A long grace: the pod never turns ready but is not in a fatal state; the deadline decides.
+    const r = await deployAction({ namespace: ns, images: `api=${v2}`, 'failure-grace': '5m', timeout: TIMEOUT });
+    expectExit(r, 1);
+    expect(r.durationMs).toBeLessThan(60_000);
+    expect(r.errors[0]).toContain('deployment "api" exceeded its progress deadline');
+    expect(r.summary).toContain('Diagnosis of');
+    expect(await imageOf(ns, 'api')).toBe(v1);
+    expect(result(r)[0]).toMatchObject({ status: 'rolled back', imagesAfter: { app: v1 } });
+    expect(r.summary).toContain('back to the template of revision 1');
+  });
 });

@@ -52,6 +52,12 @@ export interface WaitOptions {
   watchTimeoutSeconds?: number;
 }
 
+/** When the Deployment's ProgressDeadlineExceeded condition was written, if it has one. */
+function deadlineStamp(d: Deployment): string | undefined {
+  const c = d.status?.conditions?.find((x) => x.type === 'Progressing' && x.reason === 'ProgressDeadlineExceeded');
+  return c ? `${c.lastUpdateTime ?? ''}|${c.lastTransitionTime ?? ''}|${c.message ?? ''}` : undefined;
+}
+
 const ns = (d: Deployment) => encodeURIComponent(d.metadata.namespace ?? 'default');
 
 /**
@@ -89,15 +95,22 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     );
     timers.add(deadline);
 
+    // A ProgressDeadlineExceeded condition already there when this change was sent belongs to the
+    // previous rollout (e.g. rolling back from one that timed out): it counts only once the
+    // controller has written it again for this one.
+    const stale = deadlineStamp(initial);
     const judge = (d: Deployment) => {
       latest = d;
       const j = judgeRollout(d);
       if (j.state === 'done') return finish({ ok: true, deployment: d, message: j.message });
-      if (j.state === 'failed') return fail('ProgressDeadlineExceeded', j.message, []);
-      if (j.message !== lastMessage) {
-        lastMessage = j.message;
+      if (j.state === 'failed' && (stale === undefined || deadlineStamp(d) !== stale))
+        return fail('ProgressDeadlineExceeded', j.message, []);
+      const message =
+        j.state === 'failed' ? `Waiting for deployment "${name}": its progress deadline condition is from the previous rollout` : j.message;
+      if (message !== lastMessage) {
+        lastMessage = message;
         // kubectl's "spec update" line names no Deployment; with many at once, say which.
-        logger.info(j.message.includes(`"${name}"`) ? j.message : `deployment "${name}": ${j.message}`);
+        logger.info(message.includes(`"${name}"`) ? message : `deployment "${name}": ${message}`);
       }
       recheckPods();
     };

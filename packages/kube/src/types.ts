@@ -32,6 +32,8 @@ export interface DeploymentCondition {
   status: string;
   reason?: string;
   message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
 }
 
 export interface Deployment {

@@ -180,6 +180,35 @@ describe('waitForRollout', () => {
     });
   });
 
+  it('ignores a deadline condition left by the previous rollout, but not a new one', async () => {
+    const stale = dep('10', 2, 0, 0, '2', 'ProgressDeadlineExceeded');
+    stale.status!.conditions![0]!.lastUpdateTime = '2026-01-01T00:00:00Z';
+    const c = new FakeClient();
+    const p = wait(c, { ...stale, metadata: { ...stale.metadata, generation: 3 } });
+    await tick();
+    const w = c.deploymentWatches()[0]!;
+    w.onEvent({
+      type: 'MODIFIED',
+      object: {
+        ...stale,
+        metadata: { ...stale.metadata, generation: 3, resourceVersion: '11' },
+        status: { ...stale.status, observedGeneration: 3 },
+      },
+    });
+    await tick();
+    w.onEvent({ type: 'MODIFIED', object: dep('12', 2, 1, 1) });
+    await expect(p).resolves.toMatchObject({ ok: true });
+
+    const c2 = new FakeClient();
+    const p2 = wait(c2, { ...stale, metadata: { ...stale.metadata, generation: 3 } });
+    await tick();
+    const fresh = dep('13', 3, 0, 0, '2', 'ProgressDeadlineExceeded');
+    fresh.metadata.generation = 3;
+    fresh.status!.conditions![0]!.lastUpdateTime = '2026-01-01T00:10:00Z';
+    c2.deploymentWatches()[0]!.onEvent({ type: 'MODIFIED', object: fresh });
+    await expect(p2).resolves.toMatchObject({ ok: false, reason: 'ProgressDeadlineExceeded' });
+  });
+
   it('stops when aborted (another Deployment failed)', async () => {
     const c = new FakeClient();
     const stop = new AbortController();
