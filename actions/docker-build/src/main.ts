@@ -3,7 +3,7 @@
  * buildx, docker or buildah, the digest read back, an optional scan gate, outputs and a summary.
  * The post step logs out of the registry unless `logout: false`.
  */
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import {
   createEcrClient,
   describeRepository,
@@ -13,7 +13,7 @@ import {
   listImageTags,
   waitForScanFindings,
 } from '@tripo04os/aws';
-import { errorMessage, exec, formatDuration, hasCommand, UserError } from '@tripo04os/common';
+import { errorMessage, hasCommand, UserError } from '@tripo04os/common';
 import {
   atOrAbove,
   type Builder,
@@ -22,24 +22,22 @@ import {
   computeLabels,
   computeTags,
   contextFromEnv,
-  countBySeverity,
   defaultBuildArgs,
   detectBuilders,
   formatCounts,
+  gateMessage,
   isValidRepositoryName,
   login,
   logout,
-  normalizeSeverity,
-  parseTrivyReport,
+  reportOf,
+  runTrivy,
   type ScanReport,
-  SEVERITIES,
   tagOf,
-  trivyArgs,
-  trivyEnv,
 } from '@tripo04os/image';
-import { getState, group, isPost, runnerLogger as log, readActionInputs, run, Summary, saveState, setOutput } from '@tripo04os/kit';
+import { getState, group, isPost, runnerLogger as log, readActionInputs, run, saveState, setOutput } from '@tripo04os/kit';
 import { spec } from './inputs.ts';
 import { makePlan } from './plan.ts';
+import { jobSummary } from './summary.ts';
 
 async function post(): Promise<void> {
   const state = getState('logout');
@@ -178,64 +176,37 @@ async function main(): Promise<void> {
         });
         if (r.status !== 'COMPLETE' && r.status !== 'ACTIVE')
           log.warning(`ECR could not scan ${imageRef}: ${r.status}${r.description ? ` (${r.description})` : ''}`);
-        const findings = r.findings.map((f) => ({ ...f, severity: normalizeSeverity(f.severity) }));
-        return { scanner: 'ecr' as const, status: r.status, findings, counts: countBySeverity(findings) };
+        return reportOf('ecr', r.status, r.findings, r.description);
       }
-      const output = join(process.env.RUNNER_TEMP ?? '/tmp', `trivy-${process.pid}.json`);
-      const target = imageRef || (refs[0] as string);
-      const insecure = /^(localhost|127\.|\[::1\])/.test(access.registry);
-      const args = trivyArgs({ image: target, output, ignoreUnfixed: plan.scan.ignoreUnfixed, timeoutMs: plan.scan.timeoutMs, insecure });
-      log.info(`$ trivy ${args.join(' ')}`);
-      const r = await exec('trivy', args, {
-        env: { ...process.env, ...trivyEnv(access.credentials?.username, access.credentials?.password) },
+      return runTrivy({
+        image: imageRef || (refs[0] as string),
+        outputDir: process.env.RUNNER_TEMP ?? tmpdir(),
+        ignoreUnfixed: plan.scan.ignoreUnfixed,
+        timeoutMs: plan.scan.timeoutMs,
+        insecure: /^(localhost|127\.|\[::1\])/.test(access.registry),
+        ...access.credentials,
+        logger: log,
       });
-      if (r.code !== 0) throw new UserError(`trivy failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
-      const { readFile } = await import('node:fs/promises');
-      return parseTrivyReport(await readFile(output, 'utf8'), plan.scan.ignoreUnfixed);
     });
     log.info(`Scan: ${formatCounts(report.counts)}`);
   }
   const blocking = report ? atOrAbove(report.findings, plan.scan.threshold) : [];
 
-  // Summary.
-  const summary = new Summary().heading(`docker-build: ${access.image}`).table(
-    ['Image', 'Details'],
-    [
-      ['Name', access.image],
-      ['Tags', meta.tags.join('\n')],
-      ['Digest', digest ?? (plan.push ? '' : 'not pushed')],
-      ['Image ID', outcome.imageId],
-      ['Builder', plan.builder],
-      ['Build time', formatDuration(outcome.buildMs)],
-      ['Push time', plan.push ? formatDuration(outcome.pushMs) : 'not pushed'],
-      ['latest', `${meta.latest ? 'yes' : 'no'}: ${meta.latestReason}`],
-    ],
-  );
-  if (report) {
-    summary.heading(`Scan (${report.scanner}, ${report.status}): fail at ${plan.scan.threshold} or above`, 4);
-    summary.table(
-      SEVERITIES.filter((s) => s !== 'UNDEFINED' || report.counts[s] > 0),
-      [SEVERITIES.filter((s) => s !== 'UNDEFINED' || report.counts[s] > 0).map((s) => report.counts[s])],
-    );
-    if (blocking.length > 0) {
-      summary.table(
-        ['Finding', 'Severity', 'Package', 'Fixed in'],
-        blocking.slice(0, 30).map((f) => [f.uri ? `[${f.id}](${f.uri})` : f.id, f.severity, f.package, f.fixedVersion]),
-      );
-    }
-  }
-  await summary.write();
+  await jobSummary({
+    image: access.image,
+    tags: meta.tags,
+    ...(digest ? { digest } : {}),
+    pushed: plan.push,
+    ...(outcome.imageId ? { imageId: outcome.imageId } : {}),
+    builder: plan.builder,
+    buildMs: outcome.buildMs,
+    pushMs: outcome.pushMs,
+    latest: meta.latest,
+    latestReason: meta.latestReason,
+    ...(report ? { scan: { report, threshold: plan.scan.threshold, blocking } } : {}),
+  }).write();
   mark('done');
-
-  if (blocking.length > 0) {
-    const shown = blocking
-      .slice(0, 5)
-      .map((f) => `${f.id} (${f.severity})`)
-      .join(', ');
-    throw new UserError(
-      `Scan found ${blocking.length} vulnerabilit${blocking.length === 1 ? 'y' : 'ies'} at or above ${plan.scan.threshold} in ${imageRef || refs[0]}: ${shown}${blocking.length > 5 ? ', …' : ''}`,
-    );
-  }
+  if (blocking.length > 0) throw new UserError(gateMessage(blocking, plan.scan.threshold, imageRef || (refs[0] as string)));
 }
 
 await run(() => (isPost() ? post() : main()));

@@ -53,3 +53,24 @@ export function formatCounts(counts: Record<Severity, number>): string {
     .map((s) => `${s} ${counts[s]}`)
     .join(', ');
 }
+
+/** A report from findings whose severities are the scanner's own words (ECR's, for example). */
+export function reportOf(
+  scanner: ScanReport['scanner'],
+  status: string,
+  findings: readonly (Omit<Finding, 'severity'> & { severity: string })[],
+  description?: string,
+): ScanReport {
+  const normal = findings.map((f) => ({ ...f, severity: normalizeSeverity(f.severity) }));
+  return { scanner, status, ...(description ? { description } : {}), findings: normal, counts: countBySeverity(normal) };
+}
+
+/** The one line the gate fails with. */
+export function gateMessage(blocking: readonly Finding[], threshold: Threshold, image: string): string {
+  const shown = blocking
+    .slice(0, 5)
+    .map((f) => `${f.id} (${f.severity})`)
+    .join(', ');
+  const n = blocking.length;
+  return `Scan found ${n} vulnerabilit${n === 1 ? 'y' : 'ies'} at or above ${threshold} in ${image}: ${shown}${n > 5 ? ', …' : ''}`;
+}

@@ -1,6 +1,9 @@
 /**
  * trivy: the command line for an image scan and the JSON report it writes.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec, type Logger, UserError } from '@tripo04os/common';
 import { countBySeverity, type Finding, normalizeSeverity, type ScanReport } from './scan.ts';
 
 export interface TrivyOptions {
@@ -65,4 +68,29 @@ export function parseTrivyReport(json: string, ignoreUnfixed = false): ScanRepor
     }
   }
   return { scanner: 'trivy', status: 'COMPLETE', findings, counts: countBySeverity(findings) };
+}
+
+export interface RunTrivyOptions extends Omit<TrivyOptions, 'output'> {
+  /** Folder for the JSON report (RUNNER_TEMP). */
+  outputDir: string;
+  username?: string;
+  password?: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs `trivy image` and reads its report; the gate is decided by the caller from the findings. */
+export async function runTrivy(o: RunTrivyOptions): Promise<ScanReport> {
+  const output = join(o.outputDir, `trivy-${process.pid}-${Date.now()}.json`);
+  const args = trivyArgs({
+    image: o.image,
+    output,
+    ignoreUnfixed: o.ignoreUnfixed,
+    timeoutMs: o.timeoutMs,
+    ...(o.insecure ? { insecure: true } : {}),
+  });
+  o.logger.info(`$ trivy ${args.join(' ')}`);
+  const r = await exec('trivy', args, { env: { ...(o.env ?? process.env), ...trivyEnv(o.username, o.password) } });
+  if (r.code !== 0) throw new UserError(`trivy failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+  return parseTrivyReport(await readFile(output, 'utf8'), o.ignoreUnfixed);
 }
