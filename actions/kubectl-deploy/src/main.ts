@@ -1,15 +1,8 @@
-import { enableCompileCache } from 'node:module';
 import { InputError, UserError } from '@tripo04os/common';
 import { readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
 import { connect } from './access.ts';
 import { spec } from './inputs.ts';
 import { renderSummary } from './summary.ts';
-
-// The Kubernetes client is large (its generated API alone is ~25 MB of JavaScript): V8's on-disk
-// compile cache makes every later step of a job (and every run on a kept runner) start faster.
-try {
-  enableCompileCache();
-} catch {}
 
 async function main(): Promise<void> {
   const logger = runnerLogger;
