@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   let report: Awaited<ReturnType<typeof kube.deploy>>;
   if (i.action === 'rollback') {
     if (i.deployments.length === 0) throw new InputError('deployments', '', 'name the Deployments to roll back with action: rollback');
+    if (i.images.length > 0 || i.manifests.length > 0) logger.warning('action: rollback ignores images and manifests');
     const client = await connect(i, logger);
     report = await kube.rollback({ ...common, client, deployments: i.deployments, revision: i.revision });
   } else {
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
     if (i.secret) {
       if (i.secretEnv.length === 0) throw new InputError('secret-env', '', 'list the environment variables that go into the Secret');
       const s = kube.secretObject(i.secret, i.namespace, i.secretEnv, process.env);
-      for (const v of s.values) logger.mask(v);
+      for (const v of s.values) {
+        logger.mask(v);
+        logger.mask(Buffer.from(v, 'utf8').toString('base64')); // as it travels in the Secret's data
+      }
       objects.push(s.object);
     }
     if (images.length === 0 && objects.length === 0) {

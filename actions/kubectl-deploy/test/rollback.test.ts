@@ -40,8 +40,9 @@ describe('action: rollback (kubectl rollout undo semantics)', () => {
   });
 
   it('returns to a given revision', async () => {
-    const r = await deployAction({ action: 'rollback', namespace: ns, deployments: 'api', revision: 1 });
+    const r = await deployAction({ action: 'rollback', namespace: ns, deployments: 'api', revision: 1, images: `api=${v[2]}` });
     expectExit(r, 0);
+    expect(r.warnings).toEqual(['action: rollback ignores images and manifests']);
     expect(await imageOf(ns, 'api')).toBe(v[0]);
     expect(result(r)[0]).toMatchObject({ status: 'rolled back', imagesAfter: { app: v[0] } });
     const history = await kubectl('-n', ns, 'rollout', 'history', 'deployment/api');
