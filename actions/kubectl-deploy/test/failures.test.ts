@@ -180,4 +180,29 @@ describe('failed rollouts fail fast, explain why and roll back', () => {
     expect(result(r)[0]).toMatchObject({ status: 'rolled back', imagesAfter: { app: v1 } });
     expect(r.summary).toContain('back to the template of revision 1');
   });
+
+  it('CreateContainerConfigError (a Secret the pod needs is missing) fails fast; the Deployment it created is deleted', async () => {
+    const ns = unique('kd-config');
+    const [v1] = await pushImages('kd-config', 'v1');
+    await kubectlApply(`apiVersion: v1\nkind: Namespace\nmetadata: { name: ${ns} }\n`);
+    const dir = await mkdtemp(join(tmpdir(), 'kd-config-'));
+    const yaml = deploymentYaml(ns, 'api', v1 as string, 1).replace(
+      `          image: ${v1}\n`,
+      `          image: ${v1}\n          envFrom: [{ secretRef: { name: app-secrets } }]\n`,
+    );
+    await writeFile(join(dir, 'api.yaml'), yaml);
+    const r = await runAction({
+      action: actionDir,
+      cwd: dir,
+      inputs: { 'cluster-name': env.SANDBOX_EKS_CLUSTER, namespace: ns, manifests: 'api.yaml', 'failure-grace': '2s', timeout: TIMEOUT },
+      env: awsEnv,
+      timeoutMs: 150_000,
+    });
+    expectExit(r, 1);
+    expect(r.durationMs).toBeLessThan(60_000);
+    expect(r.errors[0]).toContain('container app is in CreateContainerConfigError (secret "app-secrets" not found)');
+    expect(r.summary).toContain('container app: waiting: CreateContainerConfigError: secret "app-secrets" not found');
+    expect(result(r)).toMatchObject([{ name: 'api', status: 'deleted', revisionBefore: null }]);
+    expect(await kubectl('-n', ns, 'get', 'deployments', '-o', 'name')).toBe('');
+  });
 });
