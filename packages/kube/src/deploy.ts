@@ -206,8 +206,8 @@ export async function deploy(o: DeployOptions): Promise<RunReport> {
         const results = await Promise.allSettled(
           wave.map(async (obj) => {
             const snap = snapshots.find((s) => s.object === obj) as Snapshot;
-            if (obj.object.kind === 'ConfigMap' || obj.object.kind === 'Secret') changedConfig.push(snap);
             const after = await serverSideApply(client, obj.object);
+            if (obj.object.kind === 'ConfigMap' || obj.object.kind === 'Secret') changedConfig.push(snap);
             const m = obj.object.metadata;
             const action = !snap.before
               ? 'created'
@@ -300,7 +300,7 @@ async function rollbackRun(
           await deleteObject(client, 'Deployment', t.namespace, t.name);
           r.status = 'deleted';
           report.rollback.push(`Deployment ${t.namespace}/${t.name}: deleted (this run created it)`);
-          return undefined;
+          return 'deleted' as const;
         }
         const to = revisionOf(t.before);
         const current = await client.request<Deployment>('GET', objectPath('Deployment', t.namespace, t.name));
@@ -334,6 +334,7 @@ async function rollbackRun(
       }
     }),
   );
+  let restoredCount = 0;
   for (const s of config) {
     const m = s.object.object.metadata;
     const what = `${s.object.object.kind} ${m.namespace}/${m.name}`;
@@ -341,6 +342,7 @@ async function rollbackRun(
       if (!s.before) {
         await deleteObject(client, s.object.object.kind, m.namespace, m.name);
         report.rollback.push(`${what}: deleted (this run created it)`);
+        restoredCount++;
         continue;
       }
       const current = await readObject<Manifest>(client, s.object.object.kind, m.namespace, m.name);
@@ -349,11 +351,13 @@ async function rollbackRun(
       if (current) restored.metadata = { ...current.metadata };
       await client.request('PUT', objectPath(s.object.object.kind, m.namespace, m.name), { body: restored });
       report.rollback.push(`${what}: previous data restored`);
+      restoredCount++;
     } catch (err) {
       report.rollback.push(`${what}: restore failed: ${errorMessage(err)}`);
     }
   }
-  report.rolledBack = waits.some((w) => w !== false) || report.rollback.length > 0;
+  // Something was put back: a Deployment rolled back or deleted, or a ConfigMap/Secret restored.
+  report.rolledBack = waits.some((w) => w === true || w === 'deleted') || restoredCount > 0;
   for (const line of report.rollback) logger.info(line);
 }
 
