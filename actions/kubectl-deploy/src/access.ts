@@ -42,7 +42,9 @@ export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.Proce
     // Its credentials (token, password, key and certificate data) are masked as it is loaded.
     return KubeClient.connect({ kind: 'kubeconfig', content: i.kubeconfig, context: i.context }, logger);
   }
-  const file = env.KUBECONFIG?.split(':')[0];
-  if (file) return KubeClient.connect({ kind: 'kubeconfig', file, context: i.context }, logger);
+  const files = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
+  // One file: read it (errors name it); several: client-node merges them as kubectl does.
+  if (files.length === 1) return KubeClient.connect({ kind: 'kubeconfig', file: files[0], context: i.context }, logger);
+  if (files.length > 1) return KubeClient.connect({ kind: 'kubeconfig', context: i.context }, logger);
   throw new InputError('cluster-name', '', 'set cluster-name (EKS), kubeconfig, or the KUBECONFIG environment variable');
 }
