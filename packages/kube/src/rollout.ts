@@ -19,12 +19,27 @@ export interface PodProblem {
   message?: string;
 }
 
-/** The first container of a pod sitting in a fatal waiting state. */
+/**
+ * The first container of a pod sitting in a fatal waiting state. A container that crashed and
+ * has not been ready since counts as crash-looping in every phase of the loop (briefly running,
+ * terminated, waiting in CrashLoopBackOff), so the grace runs from its first crash instead of
+ * starting again at each restart.
+ */
 export function podProblem(pod: Pod): PodProblem | undefined {
   const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const s of statuses) {
     const reason = s.state?.waiting?.reason;
     if (reason && FATAL_WAITING_REASONS.has(reason)) return { container: s.name, reason, message: s.state?.waiting?.message };
+  }
+  for (const s of statuses) {
+    const crashed = s.state?.terminated ?? s.lastState?.terminated;
+    if (!s.ready && (s.restartCount ?? 0) > 0 && crashed && crashed.exitCode !== 0) {
+      return {
+        container: s.name,
+        reason: 'CrashLoopBackOff',
+        message: `restarted ${s.restartCount} time${s.restartCount === 1 ? '' : 's'}, last exit code ${crashed.exitCode}${crashed.reason ? ` (${crashed.reason})` : ''}`,
+      };
+    }
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatDiagnosis, formatEvents } from '../src/diagnose.ts';
 import { podProblem } from '../src/rollout.ts';
-import type { KubeEvent, Pod } from '../src/types.ts';
+import type { ContainerStatus, KubeEvent, Pod } from '../src/types.ts';
 
 const ev = (reason: string, message: string, at: string, count = 1, type = 'Warning'): KubeEvent => ({
   metadata: { name: `e-${reason}` },
@@ -84,5 +84,30 @@ describe('diagnosis', () => {
       },
     };
     expect(podProblem(pod)).toEqual(fatal ? { container: 'app', reason, message: 'm' } : undefined);
+  });
+  const crashCases: [string, boolean, Omit<ContainerStatus, 'name'>][] = [
+    [
+      'running again after a crash, not ready',
+      true,
+      { ready: false, restartCount: 3, state: { running: {} }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } },
+    ],
+    ['just terminated by a crash', true, { ready: false, restartCount: 1, state: { terminated: { exitCode: 2, reason: 'Error' } } }],
+    [
+      'ready again after one crash',
+      false,
+      { ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 1 } } },
+    ],
+    [
+      'restarted after a clean exit',
+      false,
+      { ready: false, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 0, reason: 'Completed' } } },
+    ],
+    ['starting, never crashed', false, { ready: false, restartCount: 0, state: { running: {} } }],
+  ];
+  it.each(crashCases)('a container %s is crash-looping: %s', (_name, fatal, status) => {
+    const pod: Pod = { metadata: { name: 'p' }, status: { containerStatuses: [{ name: 'app', ...status }] } };
+    const problem = podProblem(pod);
+    expect(problem?.reason).toBe(fatal ? 'CrashLoopBackOff' : undefined);
+    if (fatal) expect(problem?.message).toMatch(/^restarted \d+ times?, last exit code [12] \(Error\)$/);
   });
 });
