@@ -1,17 +1,11 @@
 /** The control endpoint (SANDBOX_CONTROL_URL): JSON over HTTP, documented in the README. */
 import { createServer, type Server } from 'node:http';
 import { closeServer, listen, readBody, sendJson } from './http.ts';
+import type { ImageBehaviour } from './k8s/behaviours.ts';
 import type { RecordedMail } from './smtp.ts';
 import type { FailureRule, WebhookRequest } from './webhooks.ts';
 
-export interface ImageBehaviour {
-  image: string;
-  readyDelayMs?: number;
-  crashLoop?: boolean;
-  neverReady?: boolean;
-  healthStatus?: number;
-  version?: string;
-}
+export type { ImageBehaviour };
 
 export type ScanStatus =
   | 'COMPLETE'
