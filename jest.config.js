@@ -16,6 +16,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/fixtures/'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 60_000,
   // Two cores: end-to-end suites share one sandbox; keep the worker count low.
   maxWorkers: 2,
