@@ -29,7 +29,7 @@ for (const name of actions) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.log(`> bundle actions/${name}`);
   try {
-    bundle(join('actions', name, 'src', 'main.ts'), join('actions', name, 'dist'));
+    await bundle(join('actions', name, 'src', 'main.ts'), join('actions', name, 'dist'));
   } catch (err) {
     fail((err as Error).message);
   }

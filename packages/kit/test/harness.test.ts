@@ -15,7 +15,7 @@ let action: string;
 beforeAll(async () => {
   action = await mkdtemp(join(tmpdir(), 'echo-action-'));
   await copyFile(join(fixture, 'action.yml'), join(action, 'action.yml'));
-  bundle(join(fixture, 'src/main.ts'), join(action, 'dist'), { quiet: true });
+  await bundle(join(fixture, 'src/main.ts'), join(action, 'dist'), { quiet: true });
 }, 120_000);
 
 afterAll(async () => {
