@@ -5,11 +5,11 @@ import { sendSlackApi, sendSlackWebhook } from '../src/channels/slack.ts';
 import { sendTeams } from '../src/channels/teams.ts';
 import { SIGNATURE_HEADER, sendWebhook } from '../src/channels/webhook.ts';
 import { runContext } from '../src/context.ts';
-import { ChannelError, type DeliveryOptions } from '../src/delivery.ts';
+import type { DeliveryOptions } from '../src/delivery.ts';
 import { buildMessage } from '../src/message.ts';
 import { notify, redact } from '../src/notify.ts';
 import { parsePayload } from '../src/template.ts';
-import { closedPort, type TestServer, testServer } from './servers.ts';
+import { closedPort, failure, type TestServer, testServer } from './servers.ts';
 
 const fast: DeliveryOptions = { retries: 3, deadlineMs: 10_000, baseDelayMs: 20, timeoutMs: 5000, logger: silentLogger };
 let server: TestServer | undefined;
@@ -17,15 +17,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<ChannelError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ChannelError);
-  return err as ChannelError;
-}
 
 describe('retry decisions', () => {
   test('429 waits as long as Retry-After says, then succeeds', async () => {

@@ -3,8 +3,8 @@ import { silentLogger } from '@tripo04os/common';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { type EmailTarget, parseSmtpUrl, sendEmail, tlsSettings } from '../src/channels/email.ts';
 import { runContext } from '../src/context.ts';
-import { ChannelError } from '../src/delivery.ts';
 import { buildMessage } from '../src/message.ts';
+import { failure } from './servers.ts';
 
 describe('smtp-tls modes', () => {
   test.each([
@@ -86,15 +86,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<ChannelError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ChannelError);
-  return err as ChannelError;
-}
 
 test('off: plain SMTP with AUTH, no STARTTLS even though the server offers it; text and HTML bodies', async () => {
   server = await sink();

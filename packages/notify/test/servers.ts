@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from '@jest/globals';
+import { ChannelError } from '../src/delivery.ts';
 
 export interface Recorded {
   method: string;
@@ -66,4 +68,14 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The ChannelError a delivery fails with (and a failed expectation when it does not fail so). */
+export async function failure(p: Promise<unknown>): Promise<ChannelError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ChannelError);
+  return err as ChannelError;
 }
