@@ -6,7 +6,7 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, runAction } from '../packages/kit/src/harness.ts';
+import { repoRoot, runAction } from '@tripo04os/kit/harness';
 import { bundle } from '../scripts/bundle.ts';
 import { repoChecks } from '../scripts/checks/index.ts';
 import { measure } from './lib/stats.ts';

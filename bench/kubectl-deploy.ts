@@ -15,9 +15,9 @@ import { request as httpsRequest, createServer as httpsServer } from 'node:https
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot, runAction } from '@tripo04os/kit/harness';
+import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '@tripo04os/sandbox';
 import { parse, stringify } from 'yaml';
-import { repoRoot, runAction } from '../packages/kit/src/harness.ts';
-import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '../packages/sandbox/src/index.ts';
 
 const READY_MS = 2000;
 const action = join(repoRoot, 'kubectl-deploy');

@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { runContext, silentLogger } from '@tripo04os/common';
+import { repoRoot, runAction } from '@tripo04os/kit/harness';
+import { buildMessage, type NotifyTargets, notify } from '@tripo04os/notify';
 import { SMTPServer } from 'smtp-server';
-import { silentLogger } from '../packages/common/src/index.ts';
-import { repoRoot, runAction } from '../packages/kit/src/harness.ts';
-import { buildMessage, type NotifyTargets, notify, runContext } from '../packages/notify/src/index.ts';
 import { measure } from './lib/stats.ts';
 
 const LATENCY_MS = 300;

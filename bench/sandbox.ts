@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '../packages/sandbox/src/index.ts';
+import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '@tripo04os/sandbox';
 import { measure } from './lib/stats.ts';
 
 const cli = join(import.meta.dirname, '../packages/sandbox/src/cli.ts');

@@ -4,7 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sandboxStatus, startSandbox } from '../packages/sandbox/src/index.ts';
+import { sandboxStatus, startSandbox } from '@tripo04os/sandbox';
 
 export default async function globalSetup(): Promise<void> {
   const existing = process.env.SANDBOX_DIR;

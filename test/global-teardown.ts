@@ -1,6 +1,6 @@
 // Stops the sandbox the global setup started (not one it reused).
 import { rm } from 'node:fs/promises';
-import { stopSandbox } from '../packages/sandbox/src/index.ts';
+import { stopSandbox } from '@tripo04os/sandbox';
 
 export default async function globalTeardown(): Promise<void> {
   const dir = process.env.SANDBOX_STARTED_BY_JEST;

@@ -1,4 +1,4 @@
-import { InputError, UserError } from '@tripo04os/common';
+import { InputError, runContext, UserError } from '@tripo04os/common';
 import { readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
 import { connect } from './access.ts';
 import { spec } from './inputs.ts';
@@ -51,8 +51,7 @@ async function main(): Promise<void> {
     const strategy = kube.STRATEGIES[i.strategy];
     if (!strategy) throw new InputError('strategy', i.strategy, `expected one of ${Object.keys(kube.STRATEGIES).join(', ')}`);
     const client = await connect(i, logger);
-    const e = process.env;
-    const runUrl = `${e.GITHUB_SERVER_URL ?? 'https://github.com'}/${e.GITHUB_REPOSITORY}/actions/runs/${e.GITHUB_RUN_ID}`;
+    const run = runContext();
     report = await kube.deploy({
       ...common,
       client,
@@ -63,8 +62,8 @@ async function main(): Promise<void> {
       autoRollback: i.autoRollback,
       annotate: i.annotate
         ? {
-            deployedBy: JSON.stringify({ repo: e.GITHUB_REPOSITORY, sha: e.GITHUB_SHA, run: runUrl, actor: e.GITHUB_ACTOR }),
-            context: `${e.GITHUB_REPOSITORY}@${(e.GITHUB_SHA ?? '').slice(0, 7)} by ${e.GITHUB_ACTOR}, ${runUrl}`,
+            deployedBy: JSON.stringify({ repo: run.repository, sha: run.sha, run: run.runUrl, actor: run.actor }),
+            context: `${run.repository}@${run.shortSha} by ${run.actor}, ${run.runUrl}`,
           }
         : undefined,
     });

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { InputError, UserError } from '@tripo04os/common';
+import { InputError, runContext, UserError } from '@tripo04os/common';
 import { mask, readActionInputs, run, runnerLogger, Summary, setOutput } from '@tripo04os/kit';
 import type { EmailTarget, NotifyTargets } from '@tripo04os/notify';
 import { spec } from './inputs.ts';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     throw new UserError(NO_CHANNEL);
   }
   // The channel code (and marked) loads only once there is something to send.
-  const { buildMessage, configuredChannels, notify, parsePayload, runContext } = await import('@tripo04os/notify');
+  const { buildMessage, configuredChannels, notify, parsePayload } = await import('@tripo04os/notify');
   const secrets: string[] = [];
   const secret = (value: string | undefined) => {
     if (!value) return;

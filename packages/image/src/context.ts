@@ -1,3 +1,4 @@
+import { runContext } from '@tripo04os/common';
 /**
  * The part of the GitHub context the tag and label rules read: event name, ref, commit and the
  * event payload. Built from the runner's environment by the action, or by hand in tests.
@@ -86,21 +87,8 @@ export function isDefaultBranch(ctx: GitContext): boolean {
   return ctx.ref.startsWith('refs/heads/') && def !== undefined && branchOf(ctx) === def;
 }
 
-/** Reads the context the way the runner provides it (GITHUB_* variables and the event file). */
-export async function contextFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<GitContext> {
-  let payload: EventPayload = {};
-  if (env.GITHUB_EVENT_PATH) {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as EventPayload;
-    } catch {
-      payload = {};
-    }
-  }
-  return {
-    eventName: env.GITHUB_EVENT_NAME ?? '',
-    ref: env.GITHUB_REF ?? '',
-    sha: env.GITHUB_SHA ?? '',
-    payload,
-  };
+/** Reads the context the way the runner provides it (through the one run-context reader). */
+export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): GitContext {
+  const run = runContext(env);
+  return { eventName: run.event, ref: run.ref, sha: run.eventSha, payload: run.payload as EventPayload };
 }

@@ -3,7 +3,7 @@
  * the tag list, with basic or bearer-token auth as the registry asks (WWW-Authenticate).
  * Plain HTTP only for loopback registries, which docker also treats as insecure.
  */
-import { parseRetryAfter, retry, UserError } from '@tripo04os/common';
+import { isLoopbackHost, parseRetryAfter, retry, UserError } from '@tripo04os/common';
 import { registryOf, repositoryPathOf } from './naming.ts';
 
 export const MANIFEST_ACCEPT = [
@@ -47,9 +47,9 @@ export function parseWwwAuthenticate(header: string): { scheme: string; params: 
   return { scheme, params };
 }
 
+/** `host[:port]` of a registry: loopback by the repository's one rule. */
 function isLoopback(host: string): boolean {
-  const h = host.replace(/:\d+$/, '');
-  return h === 'localhost' || /^127\./.test(h) || h === '[::1]';
+  return isLoopbackHost(host.replace(/:\d+$/, ''));
 }
 
 const isTransient = (err: unknown) => !(err instanceof HttpError) || err.status === 429 || err.status >= 500 || err.status === 408;

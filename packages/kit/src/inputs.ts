@@ -1,4 +1,4 @@
-import { formatDuration, InputError, parseDuration } from '@tripo04os/common';
+import { formatDuration, InputError, isLoopbackHost, parseDuration } from '@tripo04os/common';
 
 /**
  * Input specs: one object per action lists its inputs. The same object drives reading and
@@ -115,11 +115,6 @@ export function camelCase(name: string): string {
 /** Reads the raw value of one input the way @actions/core does: `INPUT_<NAME>` with spaces as `_`. */
 export function rawInput(name: string, env: NodeJS.ProcessEnv = process.env): string {
   return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname.endsWith('.localhost');
 }
 
 const TRUE = ['true', 'True', 'TRUE', 'yes', 'on'];

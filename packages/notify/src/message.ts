@@ -1,4 +1,4 @@
-import type { RunContext } from './context.ts';
+import type { RunContext } from '@tripo04os/common';
 
 /** How a status looks: colour bar, emoji, and the words used in the default title. */
 export interface StatusStyle {

@@ -1,10 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { recordingLogger, silentLogger } from '@tripo04os/common';
+import { recordingLogger, runContext, silentLogger } from '@tripo04os/common';
 import { sendDiscord } from '../src/channels/discord.ts';
 import { sendSlackApi, sendSlackWebhook } from '../src/channels/slack.ts';
 import { sendTeams } from '../src/channels/teams.ts';
 import { SIGNATURE_HEADER, sendWebhook } from '../src/channels/webhook.ts';
-import { runContext } from '../src/context.ts';
 import type { DeliveryOptions } from '../src/delivery.ts';
 import { buildMessage } from '../src/message.ts';
 import { notify, redact } from '../src/notify.ts';

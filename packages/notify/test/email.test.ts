@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { silentLogger } from '@tripo04os/common';
+import { runContext, silentLogger } from '@tripo04os/common';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { type EmailTarget, parseSmtpUrl, sendEmail, tlsSettings } from '../src/channels/email.ts';
-import { runContext } from '../src/context.ts';
 import { buildMessage } from '../src/message.ts';
 import { failure } from './servers.ts';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runContext } from '../src/context.ts';
+import { runContext } from '@tripo04os/common';
 import { automaticFields, buildMessage, defaultTitle, statusStyle, truncate } from '../src/message.ts';
 
 const pushEnv = {

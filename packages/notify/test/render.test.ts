@@ -1,9 +1,9 @@
+import { runContext } from '@tripo04os/common';
 import { DISCORD_LIMITS, discordEmbed, discordMessage, embedLength } from '../src/channels/discord.ts';
 import { emailHtml, emailText } from '../src/channels/email.ts';
 import { slackMessage } from '../src/channels/slack.ts';
 import { teamsCard, teamsMessage } from '../src/channels/teams.ts';
 import { sign, webhookMessage } from '../src/channels/webhook.ts';
-import { runContext } from '../src/context.ts';
 import { toHtml, toSlackMrkdwn } from '../src/markdown.ts';
 import { buildMessage, type Message } from '../src/message.ts';
 

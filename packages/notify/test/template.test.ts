@@ -1,5 +1,4 @@
-import { InputError } from '@tripo04os/common';
-import { runContext } from '../src/context.ts';
+import { InputError, runContext } from '@tripo04os/common';
 import { buildMessage } from '../src/message.ts';
 import { PLACEHOLDERS, parsePayload, placeholderValues, renderPayload } from '../src/template.ts';
 
