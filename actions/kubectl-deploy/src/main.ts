@@ -79,5 +79,3 @@ async function main(): Promise<void> {
 }
 
 await run(main);
-// Nothing may keep the step alive once the work is done (a stray socket must not hang the job).
-process.exit(process.exitCode ?? 0);

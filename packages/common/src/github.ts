@@ -5,7 +5,6 @@
  * bundles do not take in Octokit (`@actions/github`'s index loads it, and its `exports` map
  * offers no path to the context alone).
  */
-// biome-ignore lint/style/noRestrictedImports: the file import is the point (see above)
 import { Context } from '../../../node_modules/@actions/github/lib/context.js';
 
 /** The event payload, as GitHub sends it (only the fields the actions read are typed). */

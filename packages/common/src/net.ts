@@ -9,7 +9,7 @@ export function isLoopbackHost(host: string): boolean {
   if (h === 'localhost') return true;
   if (h === '::1' || h === '[::1]') return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+  return m?.slice(1).every((o) => Number(o) <= 255) ?? false;
 }
 
 /** Whether a URL (string or URL) points at a loopback host; false for what does not parse. */

@@ -58,13 +58,16 @@ export function exportVariable(name: string, value: string): void {
 
 /**
  * Runs an action's main function: any error fails the step with its one-line message
- * (and the stack in debug output for errors that are not a UserError).
+ * (and the stack in debug output for errors that are not a UserError). Then the process ends
+ * (`exit: false` keeps it, for tests): nothing may keep the step alive once the work is done,
+ * and a stray socket or timer left by a library must not hang the job.
  */
-export async function run(main: () => Promise<void>): Promise<void> {
+export async function run(main: () => Promise<void>, options: { exit?: boolean } = {}): Promise<void> {
   try {
     await main();
   } catch (err) {
     if (!(err instanceof UserError) && err instanceof Error && err.stack) core.debug(err.stack);
     core.setFailed(errorMessage(err));
   }
+  if (options.exit ?? true) process.exit(process.exitCode ?? 0);
 }

@@ -88,18 +88,18 @@ describe('setOutput', () => {
 describe('run', () => {
   test('a UserError fails the step with its one line and no stack', async () => {
     process.env.RUNNER_DEBUG = '1';
-    const out = await stdoutOf(() => run(async () => Promise.reject(new InputError('times', '9', 'expected 1 to 5'))));
+    const out = await stdoutOf(() => run(async () => Promise.reject(new InputError('times', '9', 'expected 1 to 5')), { exit: false }));
     expect(out).toBe("::error::Input 'times' has the value '9': expected 1 to 5\n");
     expect(process.exitCode).toBe(1);
   });
   test('any other error fails with its message, the stack going to debug output', async () => {
-    const out = await stdoutOf(() => run(async () => Promise.reject(new TypeError('boom'))));
+    const out = await stdoutOf(() => run(async () => Promise.reject(new TypeError('boom')), { exit: false }));
     expect(out).toMatch(/^::debug::TypeError: boom%0A {4}at /);
     expect(out).toContain('::error::boom\n');
     expect(process.exitCode).toBe(1);
   });
   test('success leaves the exit code alone', async () => {
-    expect(await stdoutOf(() => run(async () => {}))).toBe('');
+    expect(await stdoutOf(() => run(async () => {}, { exit: false }))).toBe('');
     expect(process.exitCode).toBeUndefined();
     expect(new UserError('x').name).toBe('UserError');
   });
