@@ -1,6 +1,7 @@
 export { checkAction, checkActions, findRootActions } from './actions.ts';
 export { checkPins, OWN_REPOSITORY, pinProblem } from './pins.ts';
 export { formatProblem, type Problem } from './problem.ts';
+export { checkOwnReferences } from './references.ts';
 export { checkShellScript, checkShellScripts, findShellScripts } from './shell.ts';
 export { checkVersions, workspacePackages } from './versions.ts';
 export {
@@ -16,6 +17,7 @@ export {
 
 import { checkActions } from './actions.ts';
 import type { Problem } from './problem.ts';
+import { checkOwnReferences } from './references.ts';
 import { checkShellScripts } from './shell.ts';
 import { checkVersions } from './versions.ts';
 import { checkWorkflows } from './workflows.ts';
@@ -25,5 +27,6 @@ export const repoChecks: Record<string, (root: string) => Promise<Problem[]>> = 
   workflows: checkWorkflows,
   actions: checkActions,
   versions: checkVersions,
+  references: checkOwnReferences,
   shell: checkShellScripts,
 };
