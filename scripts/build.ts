@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundle, repoRoot as root } from './bundle.ts';
+import { repoRoot as root } from '@tripo04os/kit/harness';
+import { bundle } from './bundle.ts';
 
 const args = process.argv.slice(2);
 const typecheck = !args.includes('--no-typecheck');

@@ -20,10 +20,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { minify } from '@swc/core';
-
-export const repoRoot = resolve(import.meta.dirname, '..');
+import { repoRoot } from '@tripo04os/kit/harness';
 
 export async function bundle(entry: string, outDir: string, options: { quiet?: boolean } = {}): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * `node scripts/check-repo.ts workflows versions` runs only the named checks.
  */
 
-import { repoRoot } from './bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { formatProblem, repoChecks } from './checks/index.ts';
 
 const wanted = process.argv.slice(2);

@@ -3,7 +3,7 @@
  * fails on exactly the rule it breaks.
  */
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkAction, checkActions, findRootActions, formatProblem } from '../../scripts/checks/index.ts';
 
 const fixtures = join(repoRoot, 'test/fixtures/actions');

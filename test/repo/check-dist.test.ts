@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { normalizeLineEndings, repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
+import { normalizeLineEndings } from '../../scripts/bundle.ts';
 
 let dir: string;
 const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' });

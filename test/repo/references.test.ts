@@ -1,6 +1,6 @@
 /** This repository's own actions and workflows are referred to in one way: @vN of lerna.json's major. */
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkOwnReferences, formatProblem } from '../../scripts/checks/index.ts';
 
 test('the repository refers to its own actions and workflows at one version', async () => {

@@ -1,6 +1,6 @@
 /** Shell scripts pass shellcheck: the repository's do; the fixture does not. */
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkShellScript, checkShellScripts, findShellScripts, formatProblem } from '../../scripts/checks/index.ts';
 
 test('the setup script, the dist check and .ci/run are checked, and pass', async () => {

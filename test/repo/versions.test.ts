@@ -1,6 +1,6 @@
 /** One fixed version: the repository passes; the fixture with drifted versions fails. */
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkVersions, formatProblem, workspacePackages } from '../../scripts/checks/index.ts';
 
 test('every workspace of the repository has lerna.json version', async () => {

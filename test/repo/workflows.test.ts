@@ -3,7 +3,7 @@
  * test/fixtures/workflows/ fails on exactly the rule it breaks.
  */
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import {
   checkWorkflow,
   checkWorkflows,
