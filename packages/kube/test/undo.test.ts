@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { equalIgnoreHash, ownedReplicaSets, pickRevision, undoPatch } from '../src/rollback.ts';
+import { equalIgnoreHash, ownedReplicaSets, pickRevision, undoPatch } from '../src/undo.ts';
 import type { Deployment, ReplicaSet } from '../src/types.ts';
 
 const template = (image: string, hash?: string) => ({
