@@ -1,7 +1,17 @@
 import { errorMessage, type Logger, retry } from '@tripo04os/common';
 import type { KubeClient, WatchEvent } from './client.ts';
 import { judgeRollout } from './rollout-status.ts';
-import { type ContainerStatus, type Deployment, type Pod, type ReplicaSet, revisionOf, selectorMatches, selectorString } from './types.ts';
+import {
+  type ContainerStatus,
+  containerImages,
+  type Deployment,
+  type Pod,
+  type ReplicaSet,
+  revisionOf,
+  selectorMatches,
+  selectorString,
+} from './types.ts';
+import { equalIgnoreHash } from './undo.ts';
 
 /** Container states that do not heal by waiting; a new pod stuck in one past the grace fails the rollout. */
 export const FATAL_WAITING_REASONS = new Set([
@@ -44,16 +54,43 @@ export function podProblem(pod: Pod): PodProblem | undefined {
   return undefined;
 }
 
-export type WaitOutcome =
-  | { ok: true; deployment: Deployment; message: string }
-  | {
-      ok: false;
-      reason: 'ProgressDeadlineExceeded' | 'PodFailure' | 'Timeout' | 'Deleted' | 'Aborted' | 'WatchFailed';
-      message: string;
-      deployment: Deployment;
-      /** Names of pods of the new ReplicaSet that failed (PodFailure). */
-      pods: string[];
-    };
+/** What every wait reports besides its verdict. */
+interface WaitFacts {
+  /** The Deployment as this change left it: the object the wait started from. */
+  applied?: Deployment;
+  /**
+   * Set when someone else changed the pod template while this wait ran (another deploy, a
+   * `kubectl set image`): the wait followed the newer change, as `kubectl rollout status` does,
+   * and `deployment` is that change, not this one. Says what replaced it.
+   */
+  superseded?: string;
+}
+
+export type WaitOutcome = WaitFacts &
+  (
+    | { ok: true; deployment: Deployment; message: string }
+    | {
+        ok: false;
+        reason: 'ProgressDeadlineExceeded' | 'PodFailure' | 'Timeout' | 'Deleted' | 'Aborted' | 'WatchFailed';
+        message: string;
+        deployment: Deployment;
+        /** Names of pods of the new ReplicaSet that failed (PodFailure). */
+        pods: string[];
+      }
+  );
+
+/** Whether `now` carries a pod template other than the one `applied` was left with (another change superseded it). */
+export function supersededBy(applied: Deployment, now: Deployment): string | undefined {
+  const before = applied.metadata.generation;
+  const after = now.metadata.generation;
+  if (before === undefined || after === undefined || after <= before) return undefined;
+  if (equalIgnoreHash(applied.spec.template, now.spec.template)) return undefined;
+  const images = Object.entries(containerImages(now.spec.template))
+    .map(([container, image]) => `${container}=${image}`)
+    .join(' ');
+  const cause = now.metadata.annotations?.['kubernetes.io/change-cause'];
+  return `generation ${before} → ${after}, now ${images}${cause ? `, change-cause: ${cause}` : ''}`;
+}
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -89,6 +126,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
   const grace = options.failureGraceMs ?? 15_000;
   return new Promise<WaitOutcome>((resolve) => {
     let latest = initial;
+    let superseded: string | undefined;
     let finished = false;
     let lastMessage = '';
     const stops: (() => void)[] = [];
@@ -99,7 +137,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       for (const s of stops.splice(0)) s();
       for (const t of timers) clearTimeout(t);
       options.signal?.removeEventListener('abort', onAbort);
-      resolve(o);
+      resolve({ ...o, applied: initial, ...(superseded ? { superseded } : {}) });
     };
     const fail = (reason: Extract<WaitOutcome, { ok: false }>['reason'], message: string, pods: string[] = []) =>
       finish({ ok: false, reason, message, deployment: latest, pods });
@@ -118,6 +156,10 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     const stale = deadlineStamp(initial);
     const judge = (d: Deployment) => {
       latest = d;
+      if (!superseded) {
+        superseded = supersededBy(initial, d);
+        if (superseded) logger.warning(`deployment "${name}" was changed by someone else while this run rolled it out (${superseded})`);
+      }
       const j = judgeRollout(d);
       if (j.state === 'done') return finish({ ok: true, deployment: d, message: j.message });
       if (j.state === 'failed' && (stale === undefined || deadlineStamp(d) !== stale))

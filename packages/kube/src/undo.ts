@@ -82,7 +82,7 @@ export function equalIgnoreHash(a: PodTemplate | undefined, b: PodTemplate | und
   return canonical(withoutHash(a)) === canonical(withoutHash(b));
 }
 
-export type JsonPatch = { op: 'replace' | 'add'; path: string; value: unknown }[];
+export type JsonPatch = { op: 'replace' | 'add' | 'test'; path: string; value: unknown }[];
 
 /** The JSON patch that restores a ReplicaSet's template (kubectl's getDeploymentPatch); undefined when already equal. */
 export function undoPatch(d: Deployment, rs: ReplicaSet): JsonPatch | undefined {
@@ -111,7 +111,7 @@ export interface UndoPlan {
 export async function planUndo(client: KubeClient, d: Deployment, toRevision = 0): Promise<UndoPlan> {
   if (d.spec.paused) {
     throw new UserError(
-      `Deployment '${d.metadata.name}' is paused: you cannot roll back a paused deployment; resume it first (kubectl rollout resume) and try again`,
+      `Deployment '${d.metadata.name}' is paused: you cannot roll back a paused deployment; resume it first (kubectl rollout resume deployment/${d.metadata.name} -n ${d.metadata.namespace ?? 'default'}) and try again`,
     );
   }
   const ns = d.metadata.namespace ?? 'default';
@@ -122,12 +122,17 @@ export async function planUndo(client: KubeClient, d: Deployment, toRevision = 0
   return { deployment: d, target, toRevision: revisionOf(target) ?? toRevision, patch: undoPatch(d, target) };
 }
 
-/** Applies a planned rollback; returns the Deployment as the server answered (or as it was, when nothing changed). */
-export async function applyUndo(client: KubeClient, plan: UndoPlan): Promise<Deployment> {
+/**
+ * Applies a planned rollback; returns the Deployment as the server answered (or as it was, when
+ * nothing changed). With `onlyIfGeneration`, the patch starts with a JSON patch `test` of
+ * `/metadata/generation`, so the server refuses it (422) when another change came in between.
+ */
+export async function applyUndo(client: KubeClient, plan: UndoPlan, onlyIfGeneration?: number): Promise<Deployment> {
   if (!plan.patch) return plan.deployment;
-  const d = plan.deployment;
-  return client.request<Deployment>('PATCH', objectPath('Deployment', d.metadata.namespace, d.metadata.name), {
-    body: plan.patch,
+  const deployment = plan.deployment;
+  const guard: JsonPatch = onlyIfGeneration === undefined ? [] : [{ op: 'test', path: '/metadata/generation', value: onlyIfGeneration }];
+  return client.request<Deployment>('PATCH', objectPath('Deployment', deployment.metadata.namespace, deployment.metadata.name), {
+    body: [...guard, ...plan.patch],
     contentType: 'application/json-patch+json',
   });
 }
