@@ -72,7 +72,7 @@ export async function rollBackChanges(
       .filter((outcome) => outcome.changed)
       .map(async ({ target, outcome }) => {
         const what = `Deployment ${target.namespace}/${target.name}`;
-        const row = report.deployments.find((d) => d.name === target.name && d.namespace === target.namespace);
+        const row = report.deployments.find((candidate) => candidate.name === target.name && candidate.namespace === target.namespace);
         const applied = outcome.applied;
         if (outcome.superseded) {
           supersede(row, what, outcome.superseded);
@@ -241,16 +241,18 @@ export async function rollback(options: RollbackOptions): Promise<RunReport> {
       }),
     ),
   );
-  report.deployments = outcomes.map((x) => x.row);
+  report.deployments = outcomes.map((outcome) => outcome.row);
   report.rolledBack = report.rollback.length > 0;
-  const failed = outcomes.filter((x) => !x.wait.ok);
+  const failed = outcomes.filter((outcome) => !outcome.wait.ok);
   if (failed.length > 0) {
-    report.failure = failed.map((x) => `deployment ${options.namespace}/${x.row.name}: rollback failed: ${x.row.message}`).join('; ');
+    report.failure = failed.map(({ row }) => `deployment ${options.namespace}/${row.name}: rollback failed: ${row.message}`).join('; ');
     report.diagnoses = await Promise.all(
-      failed.map((x) => diagnose(client, x.wait.deployment, (x.wait as { reason: string }).reason, x.row.message ?? '', {})),
+      failed.map(({ wait, row }) => diagnose(client, wait.deployment, (wait as { reason: string }).reason, row.message ?? '', {})),
     );
-    for (const d of report.diagnoses)
-      await logger.group(`Diagnosis of ${d.namespace}/${d.deployment}`, async () => logger.info(formatDiagnosis(d)));
+    for (const diagnosis of report.diagnoses)
+      await logger.group(`Diagnosis of ${diagnosis.namespace}/${diagnosis.deployment}`, async () =>
+        logger.info(formatDiagnosis(diagnosis)),
+      );
   } else if (options.health) {
     report.health = await logger.group(`Health check ${options.health.url}`, () => healthCheck({ ...options.health!, logger }));
     if (report.health.ok) logger.info(report.health.message);
@@ -269,7 +271,7 @@ export async function rollback(options: RollbackOptions): Promise<RunReport> {
   await logger.group('Returning to where the rollback started', () =>
     rollBackChanges(
       { client, logger, timeoutMs: options.timeoutMs },
-      outcomes.map((x) => x.target),
+      outcomes.map((outcome) => outcome.target),
       [],
       report,
     ),

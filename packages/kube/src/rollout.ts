@@ -37,9 +37,9 @@ export interface PodProblem {
  */
 export function podProblem(pod: Pod): PodProblem | undefined {
   const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  for (const s of statuses) {
-    const reason = s.state?.waiting?.reason;
-    if (reason && FATAL_WAITING_REASONS.has(reason)) return { container: s.name, reason, message: s.state?.waiting?.message };
+  for (const status of statuses) {
+    const reason = status.state?.waiting?.reason;
+    if (reason && FATAL_WAITING_REASONS.has(reason)) return { container: status.name, reason, message: status.state?.waiting?.message };
   }
   for (const s of statuses) {
     const crashed = s.state?.terminated ?? s.lastState?.terminated;
@@ -108,8 +108,8 @@ export interface WaitOptions {
 
 /** When the Deployment's ProgressDeadlineExceeded condition was written, if it has one. */
 function deadlineStamp(d: Deployment): string | undefined {
-  const c = d.status?.conditions?.find((x) => x.type === 'Progressing' && x.reason === 'ProgressDeadlineExceeded');
-  return c ? `${c.lastUpdateTime ?? ''}|${c.lastTransitionTime ?? ''}|${c.message ?? ''}` : undefined;
+  const condition = d.status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
+  return condition ? `${condition.lastUpdateTime ?? ''}|${condition.lastTransitionTime ?? ''}|${condition.message ?? ''}` : undefined;
 }
 
 const ns = (d: Deployment) => encodeURIComponent(d.metadata.namespace ?? 'default');
@@ -131,13 +131,13 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     let lastMessage = '';
     const stops: (() => void)[] = [];
     const timers = new Set<NodeJS.Timeout>();
-    const finish = (o: WaitOutcome) => {
+    const finish = (outcome: WaitOutcome) => {
       if (finished) return;
       finished = true;
-      for (const s of stops.splice(0)) s();
-      for (const t of timers) clearTimeout(t);
+      for (const stop of stops.splice(0)) stop();
+      for (const timer of timers) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      resolve({ ...o, applied: initial, ...(superseded ? { superseded } : {}) });
+      resolve({ ...outcome, applied: initial, ...(superseded ? { superseded } : {}) });
     };
     const fail = (reason: Extract<WaitOutcome, { ok: false }>['reason'], message: string, pods: string[] = []) =>
       finish({ ok: false, reason, message, deployment: latest, pods });
@@ -154,18 +154,20 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     // previous rollout (e.g. rolling back from one that timed out): it counts only once the
     // controller has written it again for this one.
     const stale = deadlineStamp(initial);
-    const judge = (d: Deployment) => {
-      latest = d;
+    const judge = (deployment: Deployment) => {
+      latest = deployment;
       if (!superseded) {
-        superseded = supersededBy(initial, d);
+        superseded = supersededBy(initial, deployment);
         if (superseded) logger.warning(`deployment "${name}" was changed by someone else while this run rolled it out (${superseded})`);
       }
-      const j = judgeRollout(d);
-      if (j.state === 'done') return finish({ ok: true, deployment: d, message: j.message });
-      if (j.state === 'failed' && (stale === undefined || deadlineStamp(d) !== stale))
-        return fail('ProgressDeadlineExceeded', j.message, []);
+      const verdict = judgeRollout(deployment);
+      if (verdict.state === 'done') return finish({ ok: true, deployment, message: verdict.message });
+      if (verdict.state === 'failed' && (stale === undefined || deadlineStamp(deployment) !== stale))
+        return fail('ProgressDeadlineExceeded', verdict.message, []);
       const message =
-        j.state === 'failed' ? `Waiting for deployment "${name}": its progress deadline condition is from the previous rollout` : j.message;
+        verdict.state === 'failed'
+          ? `Waiting for deployment "${name}": its progress deadline condition is from the previous rollout`
+          : verdict.message;
       if (message !== lastMessage) {
         lastMessage = message;
         // kubectl's "spec update" line names no Deployment; with many at once, say which.
@@ -196,7 +198,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
                 rv = newRv;
                 return open();
               })
-              .catch((e) => fail('WatchFailed', `watching ${label} failed: ${errorMessage(e)}`));
+              .catch((err) => fail('WatchFailed', `watching ${label} failed: ${errorMessage(err)}`));
             return;
           }
           logger.debug(`${label} watch ended${err ? ` (${errorMessage(err)})` : ''}; re-opening from ${rv}`);
@@ -211,14 +213,14 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               const stop = await client.watch<T>(
                 path,
                 { ...baseQuery, resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: options.watchTimeoutSeconds },
-                (e) => {
+                (event) => {
                   if (finished) return;
-                  if (e.type === 'ERROR') {
-                    if ((e.object as unknown as { code?: number }).code === 410) gone = true;
+                  if (event.type === 'ERROR') {
+                    if ((event.object as unknown as { code?: number }).code === 410) gone = true;
                     return;
                   }
-                  if (e.object?.metadata?.resourceVersion) rv = e.object.metadata.resourceVersion;
-                  if (e.type !== 'BOOKMARK') onEvent(e);
+                  if (event.object?.metadata?.resourceVersion) rv = event.object.metadata.resourceVersion;
+                  if (event.type !== 'BOOKMARK') onEvent(event);
                 },
                 (err) => {
                   if (!opened) openError = err ?? new Error('watch closed at once');
@@ -235,14 +237,14 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               attempts: 6,
               baseDelayMs: 300,
               maxDelayMs: 5000,
-              isRetryable: (e) => (e as { statusCode?: number })?.statusCode !== 410 && !finished,
+              isRetryable: (err) => (err as { statusCode?: number })?.statusCode !== 410 && !finished,
               sleep: options.clock?.sleep,
               random: options.clock?.random,
             },
           );
-        } catch (e) {
-          if ((e as { statusCode?: number })?.statusCode === 410) return ended(e);
-          fail('WatchFailed', `watching ${label} failed: ${errorMessage(e)}`);
+        } catch (err) {
+          if ((err as { statusCode?: number })?.statusCode === 410) return ended(err);
+          fail('WatchFailed', `watching ${label} failed: ${errorMessage(err)}`);
         }
       };
       void open();
@@ -264,7 +266,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       return p;
     };
     const isNewPod = async (pod: Pod): Promise<boolean> => {
-      const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller);
+      const owner = pod.metadata.ownerReferences?.find((ref) => ref.kind === 'ReplicaSet' && ref.controller);
       const want = revisionOf(latest);
       if (owner && want !== undefined) {
         const have = await revisionOfRs(owner.name);
@@ -286,16 +288,16 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       badSince.set(podName, since);
       const left = since + grace - Date.now();
       if (left > 0) {
-        const t = setTimeout(() => {
-          timers.delete(t);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
           checkPod(podName);
         }, left);
-        timers.add(t);
+        timers.add(timer);
         return;
       }
       void isNewPod(pod).then((isNew) => {
         if (finished || !isNew) return;
-        const failing = [...pods.values()].filter((p) => podProblem(p)).map((p) => p.metadata.name);
+        const failing = [...pods.values()].filter((candidate) => podProblem(candidate)).map((failingPod) => failingPod.metadata.name);
         fail(
           'PodFailure',
           `pod ${podName}: container ${problem.container} is in ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`,
@@ -304,7 +306,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       });
     };
     function recheckPods() {
-      for (const p of pods.keys()) if (!badSince.has(p)) checkPod(p);
+      for (const podName of pods.keys()) if (!badSince.has(podName)) checkPod(podName);
     }
     judge(initial);
     if (finished) return;
@@ -313,15 +315,15 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       `/apis/apps/v1/namespaces/${ns(initial)}/deployments`,
       { fieldSelector: `metadata.name=${name}` },
       initial.metadata.resourceVersion,
-      (e) => {
-        if (e.object.metadata.name !== name) return;
-        if (e.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
-        judge(e.object);
+      (event) => {
+        if (event.object.metadata.name !== name) return;
+        if (event.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
+        judge(event.object);
       },
       async () => {
-        const d = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
-        judge(d);
-        return d.metadata.resourceVersion;
+        const current = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
+        judge(current);
+        return current.metadata.resourceVersion;
       },
     );
 
@@ -331,16 +333,16 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
         `/api/v1/namespaces/${ns(initial)}/pods`,
         { labelSelector: selectorString(initial.spec.selector) },
         undefined,
-        (e) => {
-          const p = e.object;
-          if (!selectorMatches(initial.spec.selector, p.metadata.labels)) return;
-          if (e.type === 'DELETED') {
-            pods.delete(p.metadata.name);
-            badSince.delete(p.metadata.name);
+        (event) => {
+          const pod = event.object;
+          if (!selectorMatches(initial.spec.selector, pod.metadata.labels)) return;
+          if (event.type === 'DELETED') {
+            pods.delete(pod.metadata.name);
+            badSince.delete(pod.metadata.name);
             return;
           }
-          pods.set(p.metadata.name, p);
-          checkPod(p.metadata.name);
+          pods.set(pod.metadata.name, pod);
+          checkPod(pod.metadata.name);
         },
         async () => {
           pods.clear();
