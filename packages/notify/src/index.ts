@@ -7,4 +7,5 @@ export * from './delivery.ts';
 export * from './markdown.ts';
 export * from './message.ts';
 export * from './notify.ts';
+export * from './secrets.ts';
 export * from './template.ts';

@@ -13,7 +13,8 @@ import { allFields, type Message } from '../message.ts';
  * - `tls`: implicit TLS from the first byte (port 465 by default);
  * - `starttls`: plain connection upgraded with STARTTLS, which is required (no fallback);
  * - `off`: no TLS at all, even when the server offers STARTTLS;
- * - `auto`: implicit TLS on 465, otherwise STARTTLS whenever the server offers it.
+ * - `auto`: implicit TLS on 465, otherwise STARTTLS whenever the server offers it, and
+ *   required (no plain-text fallback) when a user name and password are to be sent.
  * Certificates are always verified; `caFile` adds a private CA to Node's own roots.
  */
 export type SmtpTls = 'auto' | 'starttls' | 'tls' | 'off';
@@ -42,8 +43,12 @@ export interface TransportSettings {
   ignoreTLS: boolean;
 }
 
-/** The nodemailer connection settings for a `smtp-tls` mode and port. */
-export function tlsSettings(host: string, tls: SmtpTls, port?: number): TransportSettings {
+/**
+ * The nodemailer connection settings for a `smtp-tls` mode and port. With credentials, `auto`
+ * requires TLS (STARTTLS when not on 465): a server that does not offer STARTTLS (or a
+ * man in the middle stripping it) must not get the password in clear; only `off` allows that.
+ */
+export function tlsSettings(host: string, tls: SmtpTls, port?: number, credentials = false): TransportSettings {
   switch (tls) {
     case 'tls':
       return { host, port: port ?? 465, secure: true, requireTLS: false, ignoreTLS: false };
@@ -53,7 +58,7 @@ export function tlsSettings(host: string, tls: SmtpTls, port?: number): Transpor
       return { host, port: port ?? 25, secure: false, requireTLS: false, ignoreTLS: true };
     default: {
       const p = port ?? 587;
-      return { host, port: p, secure: p === 465, requireTLS: false, ignoreTLS: false };
+      return { host, port: p, secure: p === 465, requireTLS: credentials && p !== 465, ignoreTLS: false };
     }
   }
 }
@@ -144,6 +149,14 @@ export function classifySmtpError(err: unknown, target: Pick<EmailTarget, 'usern
       cause: err,
     });
   }
+  // The server answered STARTTLS with a refusal (it does not offer it, or someone stripped it).
+  if (e.command === 'STARTTLS' && code === 'ETLS' && response) {
+    const why =
+      target.tls === 'auto'
+        ? 'the password is not sent without TLS (smtp-tls auto requires TLS with credentials; smtp-tls: off allows plain text)'
+        : `smtp-tls ${target.tls} requires it`;
+    return new DeliveryError(`SMTP server does not offer STARTTLS; ${why}`, { retryable: false, cause: err });
+  }
   if (typeof e.responseCode === 'number') {
     const hint = e.command === 'STARTTLS' ? ' (smtp-tls starttls needs a server that offers STARTTLS)' : '';
     const what = `SMTP ${e.command ? `${e.command} ` : ''}refused: ${response || firstLine(e.message)}${hint}`;
@@ -163,7 +176,7 @@ function firstLine(text: string | undefined): string {
 }
 
 export async function sendEmail(target: EmailTarget, message: Message, options: DeliveryOptions): Promise<Delivered<{ id?: string }>> {
-  const settings = tlsSettings(target.host, target.tls, target.port);
+  const settings = tlsSettings(target.host, target.tls, target.port, Boolean(target.username));
   const ca = target.caFile ? [...rootCertificates, await readFile(target.caFile, 'utf8')] : undefined;
   const nodemailer = await import('nodemailer');
   const transport = nodemailer.createTransport({
