@@ -1,15 +1,12 @@
 import { runContext, UserError } from '@tripo04os/common';
-import { mask, readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
+import { checkInputs } from '@tripo04os/kit/early';
 import { spec } from './inputs.ts';
-import { outputs, renderSummary } from './summary.ts';
-import { buildTargets, requireChannel } from './targets.ts';
+import { type ActionInputs, buildTargets, type Plan } from './targets.ts';
 
-async function main(): Promise<void> {
-  const inputs = readActionInputs(spec);
-  requireChannel(inputs);
-  const { targets, secrets } = await buildTargets(inputs, mask);
+async function main(inputs: ActionInputs, { targets, secrets }: Plan): Promise<void> {
+  const { runnerLogger, setOutput } = await import('@tripo04os/kit');
   const { buildMessage, configuredChannels, notify } = await import('@tripo04os/notify');
-  const channels = configuredChannels(targets);
+  const { outputs, renderSummary } = await import('./summary.ts');
   const message = buildMessage(
     {
       status: inputs.status,
@@ -22,7 +19,7 @@ async function main(): Promise<void> {
     runContext(process.env),
   );
 
-  const result = await runnerLogger.group(`Notify ${channels.join(', ')}`, () =>
+  const result = await runnerLogger.group(`Notify ${configuredChannels(targets).join(', ')}`, () =>
     notify(message, targets, { retries: inputs.retries, deadlineMs: inputs.retryDeadline, logger: runnerLogger, secrets }),
   );
   for (const [name, value] of Object.entries(outputs(result))) setOutput(name, value);
@@ -37,4 +34,9 @@ async function main(): Promise<void> {
   for (const line of failures) runnerLogger.warning(`Notification not delivered: ${line}`);
 }
 
-await run(main);
+// Every input is checked before @actions/core and the channel code load: a bad one fails fast.
+const checked = await checkInputs(spec, async (inputs, mask) => ({ inputs, plan: await buildTargets(inputs, mask) }));
+if (checked) {
+  const { run } = await import('@tripo04os/kit');
+  await run(() => main(checked.inputs, checked.plan));
+}

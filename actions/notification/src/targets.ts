@@ -1,13 +1,14 @@
-import { access, constants } from 'node:fs/promises';
 import { InputError, UserError } from '@tripo04os/common';
-import type { Inputs } from '@tripo04os/kit';
+import type { Inputs } from '@tripo04os/kit/early';
 import type { EmailTarget, NotifyTargets } from '@tripo04os/notify';
+import { parsePayload, parseSmtpUrl, urlSecrets } from '@tripo04os/notify/checks';
 import type { spec } from './inputs.ts';
 
 /**
  * From the inputs to the channels to send to: every rule that spans several inputs (a token
  * needs a channel, a secret needs its URL, email needs a server, recipients and a sender), checked
- * before anything is sent. The channel code loads only once there is something to send.
+ * before anything is sent. Only light modules here: this runs before @actions/core and the
+ * channel code load, so a bad input fails fast.
  */
 export type ActionInputs = Inputs<typeof spec>;
 
@@ -38,7 +39,7 @@ const CHANNEL_INPUTS = [
 export const NO_CHANNEL =
   'No channel configured: set slack-webhook-url, slack-token with slack-channel, teams-webhook-url, discord-webhook-url, webhook-url, or smtp-url/smtp-host with email-to';
 
-/** Throws the one "no channel" line when no channel input is set at all (before any import). */
+/** Throws the one "no channel" line when no channel input is set at all. */
 export function requireChannel(inputs: ActionInputs): void {
   const unset = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
   if (CHANNEL_INPUTS.every((k) => unset(inputs[k]))) throw new UserError(NO_CHANNEL);
@@ -47,7 +48,6 @@ export function requireChannel(inputs: ActionInputs): void {
 /** The targets of a step, with the secrets to mask (`mask` is called with each before it is kept). */
 export async function buildTargets(inputs: ActionInputs, mask: (secret: string) => void): Promise<Plan> {
   requireChannel(inputs);
-  const { parsePayload, parseSmtpUrl, urlSecrets } = await import('@tripo04os/notify');
   const secrets: string[] = [];
   const secret = (value: string | undefined) => {
     if (!value || secrets.includes(value)) return;
@@ -100,7 +100,7 @@ export async function buildTargets(inputs: ActionInputs, mask: (secret: string) 
   return { targets, secrets };
 }
 
-type SmtpUrl = ReturnType<typeof import('@tripo04os/notify').parseSmtpUrl>;
+type SmtpUrl = ReturnType<typeof parseSmtpUrl>;
 
 /** The email target: server from smtp-url or smtp-host, recipients, sender, TLS mode and CA file, all checked. */
 async function emailTarget(inputs: ActionInputs, fromUrl: SmtpUrl | undefined): Promise<EmailTarget | undefined> {
@@ -139,6 +139,8 @@ async function emailTarget(inputs: ActionInputs, fromUrl: SmtpUrl | undefined): 
   }
   if (!ADDRESS.test(from)) throw new InputError('email-from', from, 'expected an address such as "CI/CD <ci@example.com>"');
   if (inputs.smtpCaFile) {
+    // Loaded here: node:fs/promises pulls in readline and streams, which most steps never need.
+    const { access, constants } = await import('node:fs/promises');
     try {
       await access(inputs.smtpCaFile, constants.R_OK);
     } catch {

@@ -3,6 +3,7 @@ export * from './channels/email.ts';
 export * from './channels/slack.ts';
 export * from './channels/teams.ts';
 export * from './channels/webhook.ts';
+export * from './checks.ts';
 export * from './delivery.ts';
 export * from './markdown.ts';
 export * from './message.ts';

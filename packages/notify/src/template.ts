@@ -140,7 +140,7 @@ export async function parsePayload(raw: string, input = 'payload'): Promise<Payl
 async function parseYaml(text: string, input: string, jsonProblem?: string): Promise<unknown> {
   const { parse } = await import('yaml');
   try {
-    return parse(text, { prettyErrors: false, uniqueKeys: true });
+    return parse(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   } catch (err) {
     const first = ((err as Error).message.split('\n')[0] ?? '').trim();
     throw new InputError(input, text, `expected JSON or YAML: ${jsonProblem ?? `invalid YAML (${first})`}`);

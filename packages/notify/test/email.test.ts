@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { runContext, silentLogger } from '@tripo04os/common';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { type EmailTarget, parseSmtpUrl, sendEmail, tlsSettings } from '../src/channels/email.ts';
+import { type EmailTarget, sendEmail, tlsSettings } from '../src/channels/email.ts';
+import { parseSmtpUrl } from '../src/checks.ts';
 import { buildMessage } from '../src/message.ts';
 import { failure } from './servers.ts';
 

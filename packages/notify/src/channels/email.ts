@@ -63,18 +63,6 @@ export function tlsSettings(host: string, tls: SmtpTls, port?: number, credentia
   }
 }
 
-/** What an `smtp://user:pass@host:port` (or `smtps://`) URL says; user and password URL-decoded. */
-export function parseSmtpUrl(url: URL): { host: string; port?: number; username?: string; password?: string; implicitTls: boolean } {
-  const out: { host: string; port?: number; username?: string; password?: string; implicitTls: boolean } = {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    implicitTls: url.protocol === 'smtps:',
-  };
-  if (url.port) out.port = Number(url.port);
-  if (url.username) out.username = decodeURIComponent(url.username);
-  if (url.password) out.password = decodeURIComponent(url.password);
-  return out;
-}
-
 export function emailSubject(message: Message, subject?: string): string {
   return subject?.trim() ? subject.trim() : `${message.status.emoji} ${message.title}`;
 }
