@@ -40,7 +40,7 @@ export const NO_CHANNEL =
   'No channel configured: set slack-webhook-url, slack-token with slack-channel, teams-webhook-url, discord-webhook-url, webhook-url, or smtp-url/smtp-host with email-to';
 
 /** Throws the one "no channel" line when no channel input is set at all. */
-export function requireChannel(inputs: ActionInputs): void {
+function requireChannel(inputs: ActionInputs): void {
   const unset = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
   if (CHANNEL_INPUTS.every((k) => unset(inputs[k]))) throw new UserError(NO_CHANNEL);
 }
