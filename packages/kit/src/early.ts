@@ -6,8 +6,6 @@
  * Only the runner's command writer is taken from `@actions/core`, by file (its `exports` map
  * offers no path to it alone), so the escaping and the commands are `@actions/core`'s own.
  */
-// biome-ignore lint/style/noRestrictedImports: the file import is the point (see above)
-
 import { errorMessage } from '@tripo04os/common';
 import { issueCommand } from '../../../node_modules/@actions/core/lib/command.js';
 import { type InputSpec, type Inputs, readInputs } from './inputs.ts';
