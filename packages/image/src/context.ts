@@ -38,6 +38,21 @@ export interface GitContext {
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 
+/**
+ * The ref the rules read. On `pull_request_target` GITHUB_REF is the base branch (the workflow
+ * runs with the base branch's code and secrets), yet the run is about a pull request: read as a
+ * branch push it would fire `type=ref,event=branch` and `{{is_default_branch}}` (and with them a
+ * `:latest` push) for code nobody merged. As docker/metadata-action does, it reads as the pull
+ * request's merge ref, `refs/pull/N/merge`.
+ */
+export function refOf(ctx: GitContext): string {
+  if (ctx.eventName === 'pull_request_target') {
+    const n = ctx.payload.number ?? ctx.payload.pull_request?.number;
+    return typeof n === 'number' ? `refs/pull/${n}/merge` : 'refs/pull/unknown/merge';
+  }
+  return ctx.ref;
+}
+
 export function isPullRequest(ctx: GitContext): boolean {
   return PR_EVENTS.has(ctx.eventName) || /^refs\/pull\//.test(ctx.ref);
 }
@@ -66,25 +81,27 @@ export function createdOf(ctx: GitContext): string {
 }
 
 export function branchOf(ctx: GitContext): string | undefined {
-  if (ctx.ref.startsWith('refs/heads/')) return ctx.ref.slice('refs/heads/'.length);
+  const ref = refOf(ctx);
+  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
   if (isPullRequest(ctx)) return ctx.payload.pull_request?.head?.ref;
   return undefined;
 }
 
 export function tagOf(ctx: GitContext): string | undefined {
-  return ctx.ref.startsWith('refs/tags/') ? ctx.ref.slice('refs/tags/'.length) : undefined;
+  const ref = refOf(ctx);
+  return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
 }
 
 export function pullRequestNumber(ctx: GitContext): number | undefined {
   const n = ctx.payload.pull_request?.number ?? ctx.payload.number;
   if (typeof n === 'number') return n;
-  const m = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
+  const m = /^refs\/pull\/(\d+)\//.exec(refOf(ctx));
   return m ? Number(m[1]) : undefined;
 }
 
 export function isDefaultBranch(ctx: GitContext): boolean {
   const def = ctx.payload.repository?.default_branch;
-  return ctx.ref.startsWith('refs/heads/') && def !== undefined && branchOf(ctx) === def;
+  return refOf(ctx).startsWith('refs/heads/') && def !== undefined && branchOf(ctx) === def;
 }
 
 /** Reads the context the way the runner provides it (through the one run-context reader). */

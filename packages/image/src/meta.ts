@@ -7,7 +7,17 @@
  */
 import { InputError } from '@tripo04os/common';
 import semver from 'semver';
-import { branchOf, commitOf, createdOf, type GitContext, isDefaultBranch, isPullRequest, pullRequestNumber, tagOf } from './context.ts';
+import {
+  branchOf,
+  commitOf,
+  createdOf,
+  type GitContext,
+  isDefaultBranch,
+  isPullRequest,
+  pullRequestNumber,
+  refOf,
+  tagOf,
+} from './context.ts';
 import { expand, findBadExpression } from './template.ts';
 
 export const RULE_TYPES = ['schedule', 'semver', 'edge', 'ref', 'raw', 'sha'] as const;
@@ -300,11 +310,11 @@ export function computeTags(options: MetaOptions): MetaResult {
       }
       case 'edge': {
         const branch = rule.attrs.branch ? g(rule.attrs.branch) : ctx.payload.repository?.default_branch;
-        if (branch && branchOf(ctx) === branch && ctx.ref.startsWith('refs/heads/')) value = 'edge';
+        if (branch && branchOf(ctx) === branch && refOf(ctx).startsWith('refs/heads/')) value = 'edge';
         break;
       }
       case 'ref':
-        if (rule.attrs.event === 'branch' && ctx.ref.startsWith('refs/heads/')) value = (branchOf(ctx) as string).replace(/\//g, '-');
+        if (rule.attrs.event === 'branch' && refOf(ctx).startsWith('refs/heads/')) value = (branchOf(ctx) as string).replace(/\//g, '-');
         else if (rule.attrs.event === 'tag' && gitTag !== undefined) {
           value = gitTag.replace(/\//g, '-');
           const v = parseVersion(gitTag);

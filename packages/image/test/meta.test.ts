@@ -236,6 +236,41 @@ describe('computeTags', () => {
   });
 });
 
+describe('pull_request_target (security: a PR run must never tag as the base branch)', () => {
+  // What the runner sends: GITHUB_REF is the base branch, GITHUB_SHA its last commit, the payload
+  // the pull request (from a fork, say) that asks to be merged into it.
+  const target: GitContext = {
+    eventName: 'pull_request_target',
+    ref: 'refs/heads/main',
+    sha: SHA,
+    payload: {
+      action: 'synchronize',
+      number: 15,
+      repository,
+      pull_request: { number: 15, head: { sha: HEAD_SHA, ref: 'patch-1' }, base: { ref: 'main', sha: SHA } },
+    },
+    now: NOW,
+  };
+
+  test('neither the branch rule nor {{is_default_branch}} fires, so no :latest or :main', () => {
+    const r = computeTags({
+      rules: parseTagRules([
+        'type=raw,value=latest,enable={{is_default_branch}}',
+        'type=ref,event=branch',
+        'type=edge',
+        'type=ref,event=pr',
+      ]),
+      context: target,
+    });
+    expect(r.tags).toEqual(['pr-15']);
+    expect(r.latest).toBe(false);
+  });
+
+  test('the default rules give the pull request tag and the head commit only', () => {
+    expect(computeTags({ rules: parseTagRules(DEFAULT_TAG_RULES), context: target }).tags).toEqual(['sha-bbbbbbb']);
+  });
+});
+
 describe('parseTagRules rejects bad rules with one line', () => {
   test.each([
     ['type=match,pattern=v(.*)', "Input 'tags' has the value 'type=match,pattern=v(.*)': unknown tag rule type 'match'"],
