@@ -74,7 +74,11 @@ export const spec = defineInputs({
     type: 'list',
     description: 'Flavor lines: latest=auto|true|false, prefix=, suffix=. latest=auto moves latest only for the highest release.',
   },
-  labels: { type: 'map', description: 'Extra labels, one key=value a line; they win over the OCI labels.' },
+  labels: {
+    type: 'list',
+    description:
+      'Extra labels, one key=value a line ({{branch}}, {{sha}}… expanded); they win over the OCI labels. A line without = is left out with a warning.',
+  },
   scan: {
     type: 'enum',
     values: ['none', 'ecr', 'trivy'] as const,

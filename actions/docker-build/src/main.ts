@@ -120,10 +120,13 @@ async function main(): Promise<void> {
   mark('logged in, tags listed');
   const meta = computeTags({ rules: plan.rules, flavor, context: ctx, existingTags });
   for (const note of meta.notes) log.info(note);
+  for (const warning of meta.warnings) log.warning(warning);
   if (meta.tags.length === 0)
     throw new UserError(`Input 'tags': no rule gives a tag for this ${ctx.eventName} event on ${ctx.ref}; add one (e.g. type=sha)`);
   log.info(`latest: ${meta.latest ? 'yes' : 'no'} (${meta.latestReason})`);
-  const labels = computeLabels({ context: ctx, version: meta.version, labels: plan.labels });
+  const labelWarnings: string[] = [];
+  const labels = computeLabels({ context: ctx, version: meta.version, labels: plan.labels, warnings: labelWarnings });
+  for (const warning of labelWarnings) log.warning(warning);
   const buildArgs = defaultBuildArgs(ctx, plan.buildArgs);
   const refs = meta.tags.map((t) => `${access.image}:${t}`);
 

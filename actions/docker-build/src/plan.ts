@@ -12,6 +12,7 @@ import {
   type Builder,
   type BuildSpec,
   checkCapabilities,
+  checkLabelLines,
   chooseBuilder,
   DEFAULT_TAG_RULES,
   type Flavor,
@@ -43,7 +44,8 @@ export interface Plan {
   /** The build minus what needs the registry (tags) and the event (labels, args). */
   build: Omit<BuildSpec, 'tags' | 'labels' | 'buildArgs'>;
   buildArgs: Record<string, string>;
-  labels: Record<string, string>;
+  /** The `labels` lines (checked; expanded once the event is known). */
+  labels: string[];
   lifecyclePolicy?: string;
   scan: { kind: 'none' | 'ecr' | 'trivy'; threshold: Threshold; ignoreUnfixed: boolean; timeoutMs: number };
   logout: boolean;
@@ -163,6 +165,7 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
 
   const rules = parseTagRules(inputs.tags.length > 0 ? inputs.tags : DEFAULT_TAG_RULES);
   const flavor = parseFlavor(inputs.flavor);
+  checkLabelLines(inputs.labels);
 
   let lifecyclePolicy: string | undefined;
   if (inputs.lifecyclePolicy !== undefined) {
