@@ -10,6 +10,17 @@ export const spec = defineInputs({
     description:
       'Full image name for a registry that is not ECR, e.g. ghcr.io/tripo04os/ai-support (with username and password). Give this or repository.',
   },
+  images: {
+    type: 'list',
+    description:
+      'More images in docker/metadata-action syntax, one a line: a name or name=…,enable=true|false (lower-cased). Every enabled image gets every tag from one build.',
+  },
+  build: {
+    type: 'boolean',
+    description:
+      'false: metadata only. Compute and output tags, labels, version and json (and the summary) without building, logging in or pushing.',
+    default: true,
+  },
   username: { type: 'string', description: 'Registry user name (with image).' },
   password: { type: 'string', description: 'Registry password or token (with image). Masked.', secret: true },
   region: { type: 'string', description: 'AWS region of the ECR registry.', env: 'AWS_REGION' },

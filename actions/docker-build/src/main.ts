@@ -19,8 +19,6 @@ import {
   type Builder,
   buildAndPush,
   clientFor,
-  computeLabels,
-  computeTags,
   contextFromEnv,
   defaultBuildArgs,
   detectBuilders,
@@ -36,6 +34,7 @@ import {
 } from '@tripo04os/image';
 import { getState, group, isPost, runnerLogger as log, readActionInputs, run, saveState, setOutput } from '@tripo04os/kit';
 import { spec } from './inputs.ts';
+import { computeMetadata, metadataOnly, writeMetadataOutputs } from './metadata.ts';
 import { makePlan } from './plan.ts';
 import { jobSummary } from './summary.ts';
 
@@ -53,7 +52,8 @@ async function main(): Promise<void> {
   const mark = (what: string) => log.debug(`${what} at ${Date.now() - t0} ms`);
   const inputs = readActionInputs(spec);
   // One clock for the created label, BUILD_DATE and schedule dates.
-  const ctx = { ...(await contextFromEnv()), now: new Date() };
+  const ctx = { ...contextFromEnv(), now: new Date() };
+  if (!inputs.build) return metadataOnly(inputs, ctx, process.env, log);
   // Read-only look-ups in parallel: which builders work and, for ECR, the registry token
   // (GetAuthorizationToken changes nothing; it is only used once the plan is checked).
   const region = inputs.region ?? process.env.AWS_DEFAULT_REGION;
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   ]);
   mark('builders detected');
   const plan = makePlan(inputs, { ctx, env: process.env, available, hasTrivy, cwd: process.cwd() });
+  for (const notice of plan.notices) log.notice?.(notice);
   const driver = { logger: log };
 
   // Registry: where the image goes and the credentials for it.
@@ -118,17 +119,14 @@ async function main(): Promise<void> {
     }
   }
   mark('logged in, tags listed');
-  const meta = computeTags({ rules: plan.rules, flavor, context: ctx, existingTags });
-  for (const note of meta.notes) log.info(note);
-  for (const warning of meta.warnings) log.warning(warning);
+  const images = [{ name: access.image, enable: true }, ...plan.extraImages];
+  const md = computeMetadata({ ctx, rules: plan.rules, flavor, labels: plan.labels, images, existingTags, env: process.env, log });
+  const { meta, labels, refs } = md;
+  // No tag: fail before building (an untagged push cannot be found again); build: false allows it.
   if (meta.tags.length === 0)
     throw new UserError(`Input 'tags': no rule gives a tag for this ${ctx.eventName} event on ${ctx.ref}; add one (e.g. type=sha)`);
   log.info(`latest: ${meta.latest ? 'yes' : 'no'} (${meta.latestReason})`);
-  const labelWarnings: string[] = [];
-  const labels = computeLabels({ context: ctx, version: meta.version, labels: plan.labels, warnings: labelWarnings });
-  for (const warning of labelWarnings) log.warning(warning);
   const buildArgs = defaultBuildArgs(ctx, plan.buildArgs);
-  const refs = meta.tags.map((t) => `${access.image}:${t}`);
 
   // Build and push.
   const outcome = await group(`Build${plan.push ? ' and push' : ''} with ${plan.builder}`, () =>
@@ -141,17 +139,10 @@ async function main(): Promise<void> {
   const imageRef = digest ? `${access.image}@${digest}` : '';
 
   setOutput('image', access.image);
-  setOutput('tags', refs.join('\n'));
-  setOutput('version', meta.version);
   setOutput('digest', digest ?? '');
   setOutput('image-ref', imageRef);
   setOutput('imageid', outcome.imageId ?? '');
-  setOutput(
-    'labels',
-    Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n'),
-  );
+  writeMetadataOutputs(md, process.env);
   setOutput('metadata', {
     image: access.image,
     tags: refs,

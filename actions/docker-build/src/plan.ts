@@ -17,10 +17,12 @@ import {
   DEFAULT_TAG_RULES,
   type Flavor,
   type GitContext,
+  type ImageLine,
   isPullRequest,
   isValidImageName,
   isValidRepositoryName,
   parseFlavor,
+  parseImages,
   parseTagRules,
   registryOf,
   type TagRule,
@@ -37,6 +39,10 @@ export type Target =
 
 export interface Plan {
   target: Target;
+  /** The other images (`images` input) that get the same tags from the same build. */
+  extraImages: ImageLine[];
+  /** Lower-cased image names, for notices. */
+  notices: string[];
   push: boolean;
   builder: Builder;
   rules: TagRule[];
@@ -89,7 +95,9 @@ export interface PlanOptions {
 }
 
 export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
-  // Where the image goes.
+  // Where the image goes: repository or image first, then the images lines.
+  const { images: imageLines, notices } = parseImages(inputs.images);
+  const enabled = imageLines.filter((i) => i.enable);
   let target: Target;
   if (inputs.repository && inputs.image) {
     throw new InputError('image', inputs.image, 'give repository (an ECR repository) or image (another registry), not both');
@@ -111,7 +119,10 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
       );
     target = { kind: 'ecr', repository: inputs.repository, region };
   } else if (inputs.image) {
-    if (!isValidImageName(inputs.image)) {
+    const image = inputs.image.toLowerCase();
+    if (image !== inputs.image)
+      notices.push(`Image name '${inputs.image}' lower-cased to '${image}' (registries take lower-case repository names)`);
+    if (!isValidImageName(image)) {
       throw new InputError(
         'image',
         inputs.image,
@@ -121,15 +132,22 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     if ((inputs.username && !inputs.password) || (!inputs.username && inputs.password)) {
       throw new InputError(inputs.username ? 'password' : 'username', '', 'username and password go together');
     }
-    const registry = registryOf(inputs.image);
+    const registry = registryOf(image);
     target = {
       kind: 'registry',
-      image: inputs.image,
+      image,
       registry,
       ...(inputs.username && inputs.password ? { credentials: { username: inputs.username, password: inputs.password } } : {}),
     };
+  } else if (enabled.length > 0) {
+    const first = enabled.shift() as ImageLine;
+    target = { kind: 'registry', image: first.name, registry: registryOf(first.name) };
   } else {
-    throw new InputError('repository', '', 'give repository (an ECR repository name) or image (a full image name for another registry)');
+    throw new InputError(
+      'repository',
+      '',
+      'give repository (an ECR repository name), image (a full image name for another registry) or images (one or more full names)',
+    );
   }
 
   const push = inputs.push === 'auto' ? !isPullRequest(o.ctx) : inputs.push === 'true';
@@ -145,6 +163,20 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
       inputs.push,
       `pushing to ${target.registry} needs registry access: give username and password, log in before this step, or use repository for ECR`,
     );
+  }
+
+  if (push) {
+    for (const extra of enabled) {
+      const registry = registryOf(extra.name);
+      const covered = target.kind === 'registry' && target.credentials && target.registry === registry;
+      if (!covered && !isLoopbackRegistry(registry) && !hasStoredCredentials(registry, o.env)) {
+        throw new InputError(
+          'images',
+          extra.name,
+          `pushing to ${registry} needs registry access: log in to it before this step (e.g. docker/login-action) or leave the image out`,
+        );
+      }
+    }
   }
 
   // The build context and Dockerfile.
@@ -210,6 +242,8 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
 
   return {
     target,
+    extraImages: enabled,
+    notices,
     push,
     builder,
     rules,

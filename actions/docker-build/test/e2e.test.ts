@@ -339,13 +339,34 @@ describe('a pull request', () => {
   });
 });
 
+describe('several images', () => {
+  test('one build, every enabled image pushed with every tag (images lower-cased), the disabled one left out', async () => {
+    const name = repoName('multi');
+    const mirror = `${env.SANDBOX_REGISTRY}/${repoName('mirror')}`;
+    const skipped = `${env.SANDBOX_REGISTRY}/${repoName('skipped')}`;
+    const r = await build({
+      repository: name,
+      builder: 'docker',
+      images: `${mirror.replace('mirror', 'MIRROR')}\nname=${skipped},enable=false`,
+      tags: 'type=ref,event=branch\ntype=sha',
+    });
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    const image = `${env.SANDBOX_REGISTRY}/${name}`;
+    const short = `sha-${HEAD_SHA.slice(0, 7)}`;
+    const refs = [`${image}:main`, `${image}:${short}`, `${mirror}:main`, `${mirror}:${short}`];
+    expect(o(r, 'tags').split('\n')).toEqual(refs);
+    for (const ref of refs) expect(await registryDigest(ref)).toBe(o(r, 'digest'));
+    await expect(registryDigest(`${skipped}:main`)).rejects.toThrow();
+    expect(r.annotations).toEqual(
+      expect.arrayContaining([expect.objectContaining({ level: 'notice', message: expect.stringContaining('lower-cased') })]),
+    );
+    expect(JSON.parse(o(r, 'json')).tags).toEqual(refs);
+  });
+});
+
 describe('bad inputs fail with one line before any login or build', () => {
   const cases: [string, Record<string, string>, RegExp, Record<string, string | undefined>?][] = [
-    [
-      'unknown tag rule type',
-      { tags: 'type=match,pattern=v(.*)' },
-      /^Input 'tags' has the value 'type=match,pattern=v\(\.\*\)': unknown tag rule type 'match'/,
-    ],
+    ['unknown tag rule type', { tags: 'type=nightly' }, /^Input 'tags' has the value 'type=nightly': unknown tag rule type 'nightly'/],
     [
       'unknown tag pattern',
       { tags: 'type=semver,pattern={{build}}' },
