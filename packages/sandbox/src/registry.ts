@@ -110,6 +110,7 @@ export interface ImageReference {
   reference: string;
 }
 
+// Independent of @tripo04os/common's image-ref.ts on purpose (the sandbox must not share the actions' parser).
 /** Splits `host:port/repo[:tag|@digest]`; a missing tag is `latest`. */
 export function parseImageReference(ref: string): ImageReference | undefined {
   const slash = ref.indexOf('/');
