@@ -39,7 +39,7 @@ export const spec = defineInputs({
   'lifecycle-policy': {
     type: 'string',
     description:
-      'Lifecycle policy JSON for a repository this action creates; default expires untagged images after 14 days; none for no policy.',
+      'Lifecycle policy JSON: set on a repository this action creates (default expires untagged images after 14 days; none for no policy), and applied to an existing repository when given.',
   },
   context: { type: 'string', description: 'Build context folder.', default: '.' },
   file: { type: 'string', description: 'Dockerfile path (default: Dockerfile in the context).' },

@@ -114,6 +114,15 @@ export function writeMetadataOutputs(m: Metadata, env: NodeJS.ProcessEnv): void 
 }
 
 /**
+ * With a build: metadata-action's `json` and `annotations` outputs (the other outputs say what
+ * the registry holds after the push, so they are written with the build's facts).
+ */
+export function writeMetadataJson(m: Metadata): void {
+  setOutput('json', JSON.stringify(m.json));
+  setOutput('annotations', m.annotations.join('\n'));
+}
+
+/**
  * `build: false`: metadata only. Reads no builder, Dockerfile or registry; an empty tag list is
  * not an error here (metadata-action outputs it as is).
  */

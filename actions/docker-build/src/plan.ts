@@ -1,19 +1,21 @@
 /**
- * Turns the inputs into a checked plan before anything happens: every bad input fails here with
- * one line (unknown tag rule, missing context or Dockerfile, invalid repository name, push with
- * no registry access, a builder that cannot do what is asked).
+ * Turns the inputs into a checked plan before anything happens (no probe, no network call):
+ * every bad input fails here with one line (unknown tag rule, a tag docker refuses, missing
+ * context or Dockerfile, invalid repository name, push with no registry access, an explicit
+ * builder that cannot do what is asked). checkMachine then checks what the machine offers.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, UserError } from '@tripo04os/common';
+import { InputError, isLoopbackHost, UserError } from '@tripo04os/common';
 import {
   type Available,
   type Builder,
+  type BuilderChoice,
   type BuildSpec,
   checkCapabilities,
   checkLabelLines,
-  chooseBuilder,
+  checkTags,
   DEFAULT_TAG_RULES,
   type Flavor,
   type GitContext,
@@ -44,9 +46,11 @@ export interface Plan {
   /** Lower-cased image names, for notices. */
   notices: string[];
   push: boolean;
-  builder: Builder;
+  builder: BuilderChoice;
   rules: TagRule[];
   flavor: Flavor;
+  /** Tags that name this build for good (sha-…, a full version, a git tag): pushed before the scan. */
+  immutable: Set<string>;
   /** The build minus what needs the registry (tags) and the event (labels, args). */
   build: Omit<BuildSpec, 'tags' | 'labels' | 'buildArgs'>;
   buildArgs: Record<string, string>;
@@ -58,8 +62,7 @@ export interface Plan {
 }
 
 function isLoopbackRegistry(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, '');
-  return host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+  return isLoopbackHost(registry.replace(/:\d+$/, ''));
 }
 
 /** Whether docker or containers auth files already hold credentials for a registry. */
@@ -88,8 +91,6 @@ export function hasStoredCredentials(registry: string, env: NodeJS.ProcessEnv): 
 export interface PlanOptions {
   ctx: GitContext;
   env: NodeJS.ProcessEnv;
-  available: Available;
-  hasTrivy: boolean;
   /** Working directory (GITHUB_WORKSPACE). */
   cwd: string;
 }
@@ -198,6 +199,7 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
   const rules = parseTagRules(inputs.tags.length > 0 ? inputs.tags : DEFAULT_TAG_RULES);
   const flavor = parseFlavor(inputs.flavor);
   checkLabelLines(inputs.labels);
+  const { immutable } = checkTags(rules, flavor, o.ctx);
 
   let lifecyclePolicy: string | undefined;
   if (inputs.lifecyclePolicy !== undefined) {
@@ -221,11 +223,6 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     throw new InputError('scan', 'ecr', 'scan: ecr needs repository (an ECR repository); use trivy for other registries');
   if (inputs.scan === 'ecr' && !push)
     throw new InputError('scan', 'ecr', 'ECR scans pushed images; this run does not push (push is false or this is a pull request)');
-  if (inputs.scan === 'trivy' && !o.hasTrivy) {
-    throw new UserError(
-      "Input 'scan' is 'trivy', but the trivy binary is not on the PATH: install it first (aquasecurity/setup-trivy pinned by commit SHA) or use scan: ecr",
-    );
-  }
 
   const build = {
     context,
@@ -237,17 +234,17 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     provenance: inputs.provenance,
     push,
   };
-  const builder = chooseBuilder(inputs.builder, o.available);
-  checkCapabilities(builder, { ...build, tags: [], labels: {}, buildArgs: {} }, o.available);
+  if (inputs.builder !== 'auto') checkCapabilities(inputs.builder, { ...build, tags: [], labels: {}, buildArgs: {} });
 
   return {
     target,
     extraImages: enabled,
     notices,
     push,
-    builder,
+    builder: inputs.builder,
     rules,
     flavor,
+    immutable,
     build,
     buildArgs: inputs.buildArgs,
     labels: inputs.labels,
@@ -255,4 +252,17 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     scan: { kind: inputs.scan, threshold: inputs.severityThreshold, ignoreUnfixed: inputs.ignoreUnfixed, timeoutMs: inputs.scanTimeout },
     logout: inputs.logout,
   };
+}
+
+/**
+ * What the machine must offer for the plan, once the builder is found (see findBuilder): what
+ * `auto` chose must be able to do what is asked, and scan: trivy needs the trivy binary.
+ */
+export function checkMachine(plan: Plan, builder: Builder, available: Available, hasTrivy: boolean): void {
+  checkCapabilities(builder, { ...plan.build, tags: [], labels: {}, buildArgs: {} }, available);
+  if (plan.scan.kind === 'trivy' && !hasTrivy) {
+    throw new UserError(
+      "Input 'scan' is 'trivy', but the trivy binary is not on the PATH: install it first (aquasecurity/setup-trivy pinned by commit SHA) or use scan: ecr",
+    );
+  }
 }
