@@ -104,12 +104,16 @@ describe('build: false (metadata only)', () => {
     expect(await readdir(dockerConfig)).toEqual([]);
   });
 
-  test('no image: the bare tag names (a Helm chart version), PEP 440 pre-release without latest', async () => {
+  test('no image: the bare tag names (a Helm chart version), PEP 440 pre-release without latest; env switches', async () => {
     const r = await meta({ tags: 'type=pep440,pattern={{version}}\ntype=pep440,pattern={{major}}.{{minor}}' }, tagPush('1.4.0rc1'), {
       DOCKER_METADATA_SET_OUTPUT_ENV: 'false',
+      DOCKER_METADATA_ANNOTATIONS_LEVELS: 'manifest,index',
     });
     expect(r.exitCode).toBe(0);
     expect(r.outputs.tags).toBe('1.4.0rc1');
+    const annotations = (r.outputs.annotations ?? '').split('\n');
+    expect(annotations).toHaveLength(16);
+    expect(annotations).toContain('index:org.opencontainers.image.version=1.4.0rc1');
     expect(JSON.parse(r.outputs.json ?? '{}')['tag-names']).toEqual(['1.4.0rc1']);
     expect(r.exportedEnv.DOCKER_METADATA_OUTPUT_TAGS).toBeUndefined();
   });
