@@ -16,16 +16,16 @@ import {
   logout,
   type PublishResult,
   publish,
-  tagOf,
   uploadRefs,
 } from '@tripo04os/image';
 import { getState, isPost, runnerLogger as log, readActionInputs, run, saveState } from '@tripo04os/kit';
 import { spec } from './inputs.ts';
-import { computeMetadata, metadataOnly, writeMetadataJson } from './metadata.ts';
+import { metadataOnly, writeMetadataJson } from './metadata.ts';
 import { checkMachine, makePlan } from './plan.ts';
-import { existingTags, openRegistry, startEcrLookups } from './registry.ts';
+import { openRegistry, startEcrLookups } from './registry.ts';
 import { type GateResult, scanGate } from './scan.ts';
-import { jobSummary, writeOutputs } from './summary.ts';
+import { factsOf, jobSummary, writeOutputs } from './summary.ts';
+import { nameImage } from './tags.ts';
 
 async function post(): Promise<void> {
   const state = getState('logout');
@@ -59,32 +59,7 @@ async function main(): Promise<void> {
     if (plan.logout) saveState('logout', JSON.stringify({ builder, registry: access.registry }));
   }
 
-  // Tags and labels. The repository's tags decide whether a release is the highest.
-  let flavor = plan.flavor;
-  let existing: string[] = [];
-  if (flavor.latest === 'auto' && tagOf(ctx) !== undefined) {
-    const found = await existingTags(access, log);
-    if (found) existing = found;
-    else flavor = { ...flavor, latest: 'false' };
-  }
-  const images = [{ name: access.image, enable: true }, ...plan.extraImages];
-  const md = computeMetadata({
-    ctx,
-    rules: plan.rules,
-    flavor,
-    labels: plan.labels,
-    images,
-    existingTags: existing,
-    env: process.env,
-    log,
-  });
-  const { meta, labels, refs } = md;
-  // No tag: fail before building (an untagged push cannot be found again); build: false allows it.
-  if (meta.tags.length === 0)
-    throw new UserError(`Input 'tags': no rule gives a tag for this ${ctx.eventName} event on ${ctx.ref}; add one (e.g. type=sha)`);
-  log.info(`latest: ${meta.latest ? 'yes' : 'no'} (${meta.latestReason})`);
-  // Every image's references: the tag is what follows the last ':'.
-  const isMutable = (ref: string) => !plan.immutable.has(ref.slice(ref.lastIndexOf(':') + 1));
+  const { meta, labels, refs, isMutable, metadata } = await nameImage(plan, ctx, access, log);
 
   // Build; buildx (no local image) pushes the upload references itself.
   const byBuild = builder === 'buildx' && plan.push;
@@ -125,27 +100,9 @@ async function main(): Promise<void> {
     log.info(describePublish(published));
   } else if (plan.scan.kind !== 'none') gate = await scanGate(plan, access, refs[0] as string, undefined, log);
 
-  const facts = {
-    image: access.image,
-    registry: access.registry,
-    refs,
-    pushed: plan.push,
-    moved: published?.moved ?? [],
-    notMoved: published?.notMoved ?? [],
-    version: meta.version,
-    ...(published?.digest ? { digest: published.digest } : {}),
-    ...(built.imageId ? { imageId: built.imageId } : {}),
-    builder,
-    buildMs: built.buildMs,
-    pushMs: published?.pushMs ?? 0,
-    latest: meta.latest,
-    latestReason: meta.latestReason,
-    labels,
-    ...(built.metadata ? { buildxMetadata: built.metadata } : {}),
-    ...(gate ? { scan: { report: gate.report, threshold: plan.scan.threshold, blocking: gate.blocking } } : {}),
-  };
+  const facts = factsOf({ plan, access, builder, refs, meta, labels, built, published, gate });
   writeOutputs(facts);
-  writeMetadataJson(md);
+  writeMetadataJson(metadata);
   await jobSummary(facts).write();
 
   const held = published?.notMoved.map((n) => n.ref).join(', ');

@@ -1,7 +1,18 @@
 /** What the run did, as outputs and as the job summary; both say only what is true after a partial push. */
 import { formatDuration } from '@tripo04os/common';
-import { type Finding, type ScanReport, SEVERITIES, type Threshold } from '@tripo04os/image';
+import {
+  type BuildOutcome,
+  type Finding,
+  type MetaResult,
+  type PublishResult,
+  type ScanReport,
+  SEVERITIES,
+  type Threshold,
+} from '@tripo04os/image';
 import { Summary, setOutput } from '@tripo04os/kit';
+import type { Plan } from './plan.ts';
+import type { Access } from './registry.ts';
+import type { GateResult } from './scan.ts';
 
 export interface Facts {
   image: string;
@@ -23,6 +34,39 @@ export interface Facts {
   labels: Record<string, string>;
   buildxMetadata?: Record<string, unknown>;
   scan?: { report: ScanReport; threshold: Threshold; blocking: Finding[] };
+}
+
+export function factsOf(o: {
+  plan: Plan;
+  access: Access;
+  builder: string;
+  refs: string[];
+  meta: MetaResult;
+  labels: Record<string, string>;
+  built: BuildOutcome;
+  published: PublishResult | undefined;
+  gate: GateResult | undefined;
+}): Facts {
+  const { plan, built, published, gate } = o;
+  return {
+    image: o.access.image,
+    registry: o.access.registry,
+    refs: o.refs,
+    pushed: plan.push,
+    moved: published?.moved ?? [],
+    notMoved: published?.notMoved ?? [],
+    version: o.meta.version,
+    ...(published?.digest ? { digest: published.digest } : {}),
+    ...(built.imageId ? { imageId: built.imageId } : {}),
+    builder: o.builder,
+    buildMs: built.buildMs,
+    pushMs: published?.pushMs ?? 0,
+    latest: o.meta.latest,
+    latestReason: o.meta.latestReason,
+    labels: o.labels,
+    ...(built.metadata ? { buildxMetadata: built.metadata } : {}),
+    ...(gate ? { scan: { report: gate.report, threshold: plan.scan.threshold, blocking: gate.blocking } } : {}),
+  };
 }
 
 /** `tags` lists what is in the registry after a push (only what moved), or what was built. */

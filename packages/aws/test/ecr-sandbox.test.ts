@@ -65,7 +65,9 @@ describe('ECR through the sandbox endpoint', () => {
         rules: [{ rulePriority: 1, selection: { tagStatus, countType: 'imageCountMoreThan', countNumber }, action: { type: 'expire' } }],
       });
     await expect(ensureRepository(client, name, { lifecyclePolicy: rule('sometimes', 3), logger: recordingLogger() })).rejects.toThrow(
-      new RegExp(`^Input 'lifecycle-policy' was refused by ECR for ${name}: InvalidParameterException: .*; the repository just created was deleted again`),
+      new RegExp(
+        `^Input 'lifecycle-policy' was refused by ECR for ${name}: InvalidParameterException: .*; the repository just created was deleted again`,
+      ),
     );
     expect(await describeRepository(client, name)).toBeUndefined();
     await ensureRepository(client, name, { lifecyclePolicy: rule('untagged', 3), logger: recordingLogger() });

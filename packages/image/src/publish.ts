@@ -137,7 +137,8 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   const ordered = publishOrder(o.refs, o.isMutable);
   const uploads = uploadRefs(o.refs, o.isMutable);
   const result: PublishResult = { moved: [], notMoved: [], pushMs: 0 };
-  const manifests = new Map<string, { digest: string; manifest: Manifest }>();
+  // The manifest is read once per repository, and only when another tag there needs it.
+  const manifests = new Map<string, { digest: string; manifest?: Promise<Manifest> }>();
   const fail = (ref: string, err: unknown) => {
     const message = errorMessage(err);
     result.notMoved.push({ ref, reason: message });
@@ -159,7 +160,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
         const reported = o.builder === 'buildx' ? o.uploadedByBuild?.digest : await pushReference(o.builder, ref, o.driver);
         const digest = reported ?? (await clientOf(registry).manifestDigest(path, tagOfRef(ref)));
         if (!digest) throw new Error('pushed, but the registry has no manifest for it');
-        manifests.set(repositoryOfRef(ref), { digest, manifest: await clientOf(registry).getManifest(path, digest) });
+        manifests.set(repositoryOfRef(ref), { digest });
         result.moved.push(ref);
         result.digest ??= digest;
         result.first ??= ref;
@@ -176,7 +177,9 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
         const held = manifests.get(repositoryOfRef(ref));
         if (!held) throw new Error(`no image was uploaded to ${repositoryOfRef(ref)}`);
         const path = repositoryPathOf(repositoryOfRef(ref));
-        const stored = await clientOf(registryOf(ref)).putManifest(path, tagOfRef(ref), held.manifest);
+        const client = clientOf(registryOf(ref));
+        held.manifest ??= client.getManifest(path, held.digest);
+        const stored = await client.putManifest(path, tagOfRef(ref), await held.manifest);
         if (stored && stored !== held.digest) throw new Error(`the registry stored ${stored} instead of ${held.digest}`);
         log.info(`${ref} → ${held.digest}`);
       }),
