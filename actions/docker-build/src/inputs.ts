@@ -10,6 +10,17 @@ export const spec = defineInputs({
     description:
       'Full image name for a registry that is not ECR, e.g. ghcr.io/tripo04os/ai-support (with username and password). Give this or repository.',
   },
+  images: {
+    type: 'list',
+    description:
+      'More images in docker/metadata-action syntax, one a line: a name or name=…,enable=true|false (lower-cased). Every enabled image gets every tag from one build.',
+  },
+  build: {
+    type: 'boolean',
+    description:
+      'false: metadata only. Compute and output tags, labels, version and json (and the summary) without building, logging in or pushing.',
+    default: true,
+  },
   username: { type: 'string', description: 'Registry user name (with image).' },
   password: { type: 'string', description: 'Registry password or token (with image). Masked.', secret: true },
   region: { type: 'string', description: 'AWS region of the ECR registry.', env: 'AWS_REGION' },
@@ -28,7 +39,7 @@ export const spec = defineInputs({
   'lifecycle-policy': {
     type: 'string',
     description:
-      'Lifecycle policy JSON for a repository this action creates; default expires untagged images after 14 days; none for no policy.',
+      'Lifecycle policy JSON: set on a repository this action creates (default expires untagged images after 14 days; none for no policy), and applied to an existing repository when given.',
   },
   context: { type: 'string', description: 'Build context folder.', default: '.' },
   file: { type: 'string', description: 'Dockerfile path (default: Dockerfile in the context).' },
@@ -74,7 +85,11 @@ export const spec = defineInputs({
     type: 'list',
     description: 'Flavor lines: latest=auto|true|false, prefix=, suffix=. latest=auto moves latest only for the highest release.',
   },
-  labels: { type: 'map', description: 'Extra labels, one key=value a line; they win over the OCI labels.' },
+  labels: {
+    type: 'list',
+    description:
+      'Extra labels, one key=value a line ({{branch}}, {{sha}}… expanded); they win over the OCI labels. A line without = is left out with a warning.',
+  },
   scan: {
     type: 'enum',
     values: ['none', 'ecr', 'trivy'] as const,

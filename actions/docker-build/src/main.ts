@@ -1,43 +1,31 @@
 /**
- * docker-build: ECR login (or another registry), tags and labels from rules, build and push with
- * buildx, docker or buildah, the digest read back, an optional scan gate, outputs and a summary.
- * The post step logs out of the registry unless `logout: false`.
+ * docker-build: inputs checked into a plan (before any probe or network call), the builder found,
+ * registry access (ECR or another registry), tags and labels from rules, the build, then the
+ * publish order of @tripo04os/image (immutable tags, scan gate, mutable tags), outputs and a
+ * summary that say what the registry holds. The post step logs out unless `logout: false`.
  */
-import { tmpdir } from 'node:os';
+import { hasCommand, UserError } from '@tripo04os/common';
 import {
-  createEcrClient,
-  describeRepository,
-  type EcrSender,
-  ensureRepository,
-  getEcrLogin,
-  listImageTags,
-  waitForScanFindings,
-} from '@tripo04os/aws';
-import { errorMessage, hasCommand, UserError } from '@tripo04os/common';
-import {
-  atOrAbove,
   type Builder,
-  buildAndPush,
-  clientFor,
-  computeLabels,
-  computeTags,
+  buildImage,
   contextFromEnv,
   defaultBuildArgs,
-  detectBuilders,
-  formatCounts,
-  gateMessage,
-  isValidRepositoryName,
+  describePublish,
+  findBuilder,
   login,
   logout,
-  reportOf,
-  runTrivy,
-  type ScanReport,
-  tagOf,
+  type PublishResult,
+  publish,
+  uploadRefs,
 } from '@tripo04os/image';
-import { getState, group, isPost, runnerLogger as log, readActionInputs, run, saveState, setOutput } from '@tripo04os/kit';
+import { getState, isPost, runnerLogger as log, readActionInputs, run, saveState } from '@tripo04os/kit';
 import { spec } from './inputs.ts';
-import { makePlan } from './plan.ts';
-import { jobSummary } from './summary.ts';
+import { metadataOnly, writeMetadataJson } from './metadata.ts';
+import { checkMachine, makePlan } from './plan.ts';
+import { openRegistry, startEcrLookups } from './registry.ts';
+import { type GateResult, scanGate } from './scan.ts';
+import { factsOf, jobSummary, writeOutputs } from './summary.ts';
+import { nameImage } from './tags.ts';
 
 async function post(): Promise<void> {
   const state = getState('logout');
@@ -49,164 +37,79 @@ async function post(): Promise<void> {
 async function main(): Promise<void> {
   // First, before anything can fail: the post step must know it is the post step.
   saveState('isPost', 'true');
-  const t0 = Date.now();
-  const mark = (what: string) => log.debug(`${what} at ${Date.now() - t0} ms`);
   const inputs = readActionInputs(spec);
   // One clock for the created label, BUILD_DATE and schedule dates.
-  const ctx = { ...(await contextFromEnv()), now: new Date() };
-  // Read-only look-ups in parallel: which builders work and, for ECR, the registry token
-  // (GetAuthorizationToken changes nothing; it is only used once the plan is checked).
-  const region = inputs.region ?? process.env.AWS_DEFAULT_REGION;
-  const ecrEarly =
-    inputs.repository && isValidRepositoryName(inputs.repository) && region
-      ? createEcrClient(region).then(async (client) => {
-          const [token, known] = await Promise.all([getEcrLogin(client, log), describeRepository(client, inputs.repository as string)]);
-          return { client, token, known: known ?? null };
-        })
-      : undefined;
-  ecrEarly?.catch(() => {});
-  const [available, hasTrivy] = await Promise.all([
-    detectBuilders(process.env, inputs.builder === 'auto' ? undefined : inputs.builder),
-    inputs.scan === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
+  const ctx = { ...contextFromEnv(), now: new Date() };
+  if (!inputs.build) return metadataOnly(inputs, ctx, process.env, log);
+  const plan = makePlan(inputs, { ctx, env: process.env, cwd: process.cwd() });
+  for (const notice of plan.notices) log.notice?.(notice);
+
+  // Read-only look-ups in parallel: the builder (probing only what the choice needs), trivy, ECR.
+  const lookups = startEcrLookups(plan, log);
+  const [{ builder, available }, hasTrivy] = await Promise.all([
+    findBuilder(plan.builder, process.env),
+    plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
   ]);
-  mark('builders detected');
-  const plan = makePlan(inputs, { ctx, env: process.env, available, hasTrivy, cwd: process.cwd() });
+  checkMachine(plan, builder, available, hasTrivy);
   const driver = { logger: log };
 
-  // Registry: where the image goes and the credentials for it.
-  let ecr: EcrSender | undefined;
-  const access = await group('Registry', async () => {
-    if (plan.target.kind === 'ecr') {
-      if (!ecrEarly) throw new Error('no ECR client although the plan names ECR');
-      const { client, token, known } = await ecrEarly;
-      ecr = client;
-      const repo = plan.push
-        ? await ensureRepository(client, plan.target.repository, {
-            known,
-            create: inputs.createRepository,
-            tagMutability: inputs.tagMutability,
-            ...(plan.lifecyclePolicy !== undefined ? { lifecyclePolicy: plan.lifecyclePolicy } : {}),
-            logger: log,
-          })
-        : { uri: `${token.registry}/${plan.target.repository}`, created: false };
-      log.info(`ECR repository ${repo.uri}${repo.created ? ' (created)' : ''}`);
-      return { image: repo.uri, registry: token.registry, credentials: { username: token.username, password: token.password } };
-    }
-    return { image: plan.target.image, registry: plan.target.registry, credentials: plan.target.credentials };
-  });
-  mark('registry ready');
+  const access = await log.group('Registry', () => openRegistry(plan, inputs, lookups, log));
   if (access.credentials) {
-    await login(plan.builder, access.registry, access.credentials.username, access.credentials.password, driver);
-    if (plan.logout) saveState('logout', JSON.stringify({ builder: plan.builder, registry: access.registry }));
+    await login(builder, access.registry, access.credentials.username, access.credentials.password, driver);
+    if (plan.logout) saveState('logout', JSON.stringify({ builder, registry: access.registry }));
   }
-  setOutput('registry', access.registry);
 
-  // Tags and labels. The repository's tags decide whether a release is the highest.
-  const { client: registryClient, repository: repoPath } = clientFor(
-    access.image,
-    access.credentials ? { credentials: access.credentials } : {},
+  const { meta, labels, refs, isMutable, metadata } = await nameImage(plan, ctx, access, log);
+
+  // Build; buildx (no local image) pushes the upload references itself.
+  const byBuild = builder === 'buildx' && plan.push;
+  const built = await log.group(`Build with ${builder}`, () =>
+    buildImage(
+      builder,
+      {
+        ...plan.build,
+        push: byBuild,
+        tags: byBuild ? uploadRefs(refs, isMutable) : refs,
+        labels,
+        buildArgs: defaultBuildArgs(ctx, plan.buildArgs),
+      },
+      driver,
+    ),
   );
-  let flavor = plan.flavor;
-  let existingTags: string[] = [];
-  if (flavor.latest === 'auto' && tagOf(ctx) !== undefined) {
-    try {
-      existingTags =
-        ecr && plan.target.kind === 'ecr' ? await listImageTags(ecr, plan.target.repository) : await registryClient.listTags(repoPath);
-    } catch (err) {
-      log.warning(`Could not list the tags of ${access.image}, so latest is left where it is: ${errorMessage(err)}`);
-      flavor = { ...flavor, latest: 'false' };
-    }
-  }
-  mark('logged in, tags listed');
-  const meta = computeTags({ rules: plan.rules, flavor, context: ctx, existingTags });
-  for (const note of meta.notes) log.info(note);
-  if (meta.tags.length === 0)
-    throw new UserError(`Input 'tags': no rule gives a tag for this ${ctx.eventName} event on ${ctx.ref}; add one (e.g. type=sha)`);
-  log.info(`latest: ${meta.latest ? 'yes' : 'no'} (${meta.latestReason})`);
-  const labels = computeLabels({ context: ctx, version: meta.version, labels: plan.labels });
-  const buildArgs = defaultBuildArgs(ctx, plan.buildArgs);
-  const refs = meta.tags.map((t) => `${access.image}:${t}`);
 
-  // Build and push.
-  const outcome = await group(`Build${plan.push ? ' and push' : ''} with ${plan.builder}`, () =>
-    buildAndPush(plan.builder, { ...plan.build, tags: refs, labels, buildArgs }, driver),
-  );
-  mark('built and pushed');
-  let digest = outcome.digest;
-  if (plan.push && !digest) digest = await registryClient.manifestDigest(repoPath, meta.tags[0] as string);
-  if (plan.push && !digest) throw new UserError(`Pushed ${refs[0]}, but the registry has no manifest for it`);
-  const imageRef = digest ? `${access.image}@${digest}` : '';
-
-  setOutput('image', access.image);
-  setOutput('tags', refs.join('\n'));
-  setOutput('version', meta.version);
-  setOutput('digest', digest ?? '');
-  setOutput('image-ref', imageRef);
-  setOutput('imageid', outcome.imageId ?? '');
-  setOutput(
-    'labels',
-    Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n'),
-  );
-  setOutput('metadata', {
-    image: access.image,
-    tags: refs,
-    version: meta.version,
-    digest: digest ?? null,
-    'image-ref': imageRef || null,
-    imageid: outcome.imageId ?? null,
-    pushed: plan.push,
-    latest: meta.latest,
-    'latest-reason': meta.latestReason,
-    builder: plan.builder,
-    labels,
-    ...(outcome.metadata ? { buildx: outcome.metadata } : {}),
-  });
-
-  // Scan.
-  let report: ScanReport | undefined;
-  if (plan.scan.kind !== 'none') {
-    report = await group(`Scan (${plan.scan.kind})`, async () => {
-      if (plan.scan.kind === 'ecr' && ecr && plan.target.kind === 'ecr' && digest) {
-        const r = await waitForScanFindings(ecr, plan.target.repository, digest, {
-          timeoutMs: plan.scan.timeoutMs,
-          ignoreUnfixed: plan.scan.ignoreUnfixed,
-          logger: log,
-        });
-        if (r.status !== 'COMPLETE' && r.status !== 'ACTIVE')
-          log.warning(`ECR could not scan ${imageRef}: ${r.status}${r.description ? ` (${r.description})` : ''}`);
-        return reportOf('ecr', r.status, r.findings, r.description);
-      }
-      return runTrivy({
-        image: imageRef || (refs[0] as string),
-        outputDir: process.env.RUNNER_TEMP ?? tmpdir(),
-        ignoreUnfixed: plan.scan.ignoreUnfixed,
-        timeoutMs: plan.scan.timeoutMs,
-        insecure: /^(localhost|127\.|\[::1\])/.test(access.registry),
-        ...access.credentials,
-        logger: log,
-      });
+  // Publish (immutable tags, the gate, mutable tags), or scan the local image.
+  let gate: GateResult | undefined;
+  let published: PublishResult | undefined;
+  if (plan.push) {
+    published = await publish({
+      builder,
+      refs,
+      isMutable,
+      credentials: () => access.credentials,
+      uploadedByBuild: { ...(built.digest ? { digest: built.digest } : {}) },
+      ...(plan.scan.kind !== 'none'
+        ? {
+            gate: async (digest: string) => {
+              gate = await scanGate(plan, access, `${access.image}@${digest}`, digest, log);
+              return gate.verdict;
+            },
+          }
+        : {}),
+      driver,
     });
-    log.info(`Scan: ${formatCounts(report.counts)}`);
-  }
-  const blocking = report ? atOrAbove(report.findings, plan.scan.threshold) : [];
+    log.info(describePublish(published));
+  } else if (plan.scan.kind !== 'none') gate = await scanGate(plan, access, refs[0] as string, undefined, log);
 
-  await jobSummary({
-    image: access.image,
-    tags: meta.tags,
-    ...(digest ? { digest } : {}),
-    pushed: plan.push,
-    ...(outcome.imageId ? { imageId: outcome.imageId } : {}),
-    builder: plan.builder,
-    buildMs: outcome.buildMs,
-    pushMs: outcome.pushMs,
-    latest: meta.latest,
-    latestReason: meta.latestReason,
-    ...(report ? { scan: { report, threshold: plan.scan.threshold, blocking } } : {}),
-  }).write();
-  mark('done');
-  if (blocking.length > 0) throw new UserError(gateMessage(blocking, plan.scan.threshold, imageRef || (refs[0] as string)));
+  const facts = factsOf({ plan, access, builder, refs, meta, labels, built, published, gate });
+  writeOutputs(facts);
+  writeMetadataJson(metadata);
+  await jobSummary(facts).write();
+
+  const held = published?.notMoved.map((n) => n.ref).join(', ');
+  if (published?.stopped?.kind === 'push')
+    throw new UserError(`Push failed at ${published.stopped.message}; ${describePublish(published)}`);
+  if (published?.stopped) throw new UserError(`${published.stopped.message}; not moved: ${held || 'nothing'}`);
+  if (gate?.verdict) throw new UserError(gate.verdict);
 }
 
 await run(() => (isPost() ? post() : main()));

@@ -1,25 +1,30 @@
 /**
- * Turns the inputs into a checked plan before anything happens: every bad input fails here with
- * one line (unknown tag rule, missing context or Dockerfile, invalid repository name, push with
- * no registry access, a builder that cannot do what is asked).
+ * Turns the inputs into a checked plan before anything happens (no probe, no network call):
+ * every bad input fails here with one line (unknown tag rule, a tag docker refuses, missing
+ * context or Dockerfile, invalid repository name, push with no registry access, an explicit
+ * builder that cannot do what is asked). checkMachine then checks what the machine offers.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, UserError } from '@tripo04os/common';
+import { InputError, isLoopbackHost, UserError } from '@tripo04os/common';
 import {
   type Available,
   type Builder,
+  type BuilderChoice,
   type BuildSpec,
   checkCapabilities,
-  chooseBuilder,
+  checkLabelLines,
+  checkTags,
   DEFAULT_TAG_RULES,
   type Flavor,
   type GitContext,
+  type ImageLine,
   isPullRequest,
   isValidImageName,
   isValidRepositoryName,
   parseFlavor,
+  parseImages,
   parseTagRules,
   registryOf,
   type TagRule,
@@ -36,22 +41,28 @@ export type Target =
 
 export interface Plan {
   target: Target;
+  /** The other images (`images` input) that get the same tags from the same build. */
+  extraImages: ImageLine[];
+  /** Lower-cased image names, for notices. */
+  notices: string[];
   push: boolean;
-  builder: Builder;
+  builder: BuilderChoice;
   rules: TagRule[];
   flavor: Flavor;
+  /** Tags that name this build for good (sha-…, a full version, a git tag): pushed before the scan. */
+  immutable: Set<string>;
   /** The build minus what needs the registry (tags) and the event (labels, args). */
   build: Omit<BuildSpec, 'tags' | 'labels' | 'buildArgs'>;
   buildArgs: Record<string, string>;
-  labels: Record<string, string>;
+  /** The `labels` lines (checked; expanded once the event is known). */
+  labels: string[];
   lifecyclePolicy?: string;
   scan: { kind: 'none' | 'ecr' | 'trivy'; threshold: Threshold; ignoreUnfixed: boolean; timeoutMs: number };
   logout: boolean;
 }
 
 function isLoopbackRegistry(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, '');
-  return host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+  return isLoopbackHost(registry.replace(/:\d+$/, ''));
 }
 
 /** Whether docker or containers auth files already hold credentials for a registry. */
@@ -80,14 +91,14 @@ export function hasStoredCredentials(registry: string, env: NodeJS.ProcessEnv): 
 export interface PlanOptions {
   ctx: GitContext;
   env: NodeJS.ProcessEnv;
-  available: Available;
-  hasTrivy: boolean;
   /** Working directory (GITHUB_WORKSPACE). */
   cwd: string;
 }
 
 export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
-  // Where the image goes.
+  // Where the image goes: repository or image first, then the images lines.
+  const { images: imageLines, notices } = parseImages(inputs.images);
+  const enabled = imageLines.filter((i) => i.enable);
   let target: Target;
   if (inputs.repository && inputs.image) {
     throw new InputError('image', inputs.image, 'give repository (an ECR repository) or image (another registry), not both');
@@ -109,7 +120,10 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
       );
     target = { kind: 'ecr', repository: inputs.repository, region };
   } else if (inputs.image) {
-    if (!isValidImageName(inputs.image)) {
+    const image = inputs.image.toLowerCase();
+    if (image !== inputs.image)
+      notices.push(`Image name '${inputs.image}' lower-cased to '${image}' (registries take lower-case repository names)`);
+    if (!isValidImageName(image)) {
       throw new InputError(
         'image',
         inputs.image,
@@ -119,15 +133,22 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     if ((inputs.username && !inputs.password) || (!inputs.username && inputs.password)) {
       throw new InputError(inputs.username ? 'password' : 'username', '', 'username and password go together');
     }
-    const registry = registryOf(inputs.image);
+    const registry = registryOf(image);
     target = {
       kind: 'registry',
-      image: inputs.image,
+      image,
       registry,
       ...(inputs.username && inputs.password ? { credentials: { username: inputs.username, password: inputs.password } } : {}),
     };
+  } else if (enabled.length > 0) {
+    const first = enabled.shift() as ImageLine;
+    target = { kind: 'registry', image: first.name, registry: registryOf(first.name) };
   } else {
-    throw new InputError('repository', '', 'give repository (an ECR repository name) or image (a full image name for another registry)');
+    throw new InputError(
+      'repository',
+      '',
+      'give repository (an ECR repository name), image (a full image name for another registry) or images (one or more full names)',
+    );
   }
 
   const push = inputs.push === 'auto' ? !isPullRequest(o.ctx) : inputs.push === 'true';
@@ -143,6 +164,20 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
       inputs.push,
       `pushing to ${target.registry} needs registry access: give username and password, log in before this step, or use repository for ECR`,
     );
+  }
+
+  if (push) {
+    for (const extra of enabled) {
+      const registry = registryOf(extra.name);
+      const covered = target.kind === 'registry' && target.credentials && target.registry === registry;
+      if (!covered && !isLoopbackRegistry(registry) && !hasStoredCredentials(registry, o.env)) {
+        throw new InputError(
+          'images',
+          extra.name,
+          `pushing to ${registry} needs registry access: log in to it before this step (e.g. docker/login-action) or leave the image out`,
+        );
+      }
+    }
   }
 
   // The build context and Dockerfile.
@@ -163,6 +198,8 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
 
   const rules = parseTagRules(inputs.tags.length > 0 ? inputs.tags : DEFAULT_TAG_RULES);
   const flavor = parseFlavor(inputs.flavor);
+  checkLabelLines(inputs.labels);
+  const { immutable } = checkTags(rules, flavor, o.ctx);
 
   let lifecyclePolicy: string | undefined;
   if (inputs.lifecyclePolicy !== undefined) {
@@ -186,11 +223,6 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     throw new InputError('scan', 'ecr', 'scan: ecr needs repository (an ECR repository); use trivy for other registries');
   if (inputs.scan === 'ecr' && !push)
     throw new InputError('scan', 'ecr', 'ECR scans pushed images; this run does not push (push is false or this is a pull request)');
-  if (inputs.scan === 'trivy' && !o.hasTrivy) {
-    throw new UserError(
-      "Input 'scan' is 'trivy', but the trivy binary is not on the PATH: install it first (aquasecurity/setup-trivy pinned by commit SHA) or use scan: ecr",
-    );
-  }
 
   const build = {
     context,
@@ -202,15 +234,17 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     provenance: inputs.provenance,
     push,
   };
-  const builder = chooseBuilder(inputs.builder, o.available);
-  checkCapabilities(builder, { ...build, tags: [], labels: {}, buildArgs: {} }, o.available);
+  if (inputs.builder !== 'auto') checkCapabilities(inputs.builder, { ...build, tags: [], labels: {}, buildArgs: {} });
 
   return {
     target,
+    extraImages: enabled,
+    notices,
     push,
-    builder,
+    builder: inputs.builder,
     rules,
     flavor,
+    immutable,
     build,
     buildArgs: inputs.buildArgs,
     labels: inputs.labels,
@@ -218,4 +252,17 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
     scan: { kind: inputs.scan, threshold: inputs.severityThreshold, ignoreUnfixed: inputs.ignoreUnfixed, timeoutMs: inputs.scanTimeout },
     logout: inputs.logout,
   };
+}
+
+/**
+ * What the machine must offer for the plan, once the builder is found (see findBuilder): what
+ * `auto` chose must be able to do what is asked, and scan: trivy needs the trivy binary.
+ */
+export function checkMachine(plan: Plan, builder: Builder, available: Available, hasTrivy: boolean): void {
+  checkCapabilities(builder, { ...plan.build, tags: [], labels: {}, buildArgs: {} }, available);
+  if (plan.scan.kind === 'trivy' && !hasTrivy) {
+    throw new UserError(
+      "Input 'scan' is 'trivy', but the trivy binary is not on the PATH: install it first (aquasecurity/setup-trivy pinned by commit SHA) or use scan: ecr",
+    );
+  }
 }

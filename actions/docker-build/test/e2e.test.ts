@@ -5,6 +5,8 @@
  * buildah, and skopeo to check what landed in the registry.
  */
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeRepositoriesCommand, ECRClient, GetLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
@@ -245,10 +247,17 @@ describe('scan gate (ECR findings seeded in the sandbox)', () => {
     });
     const r = await build({ repository: name, builder: 'docker', scan: 'ecr', 'scan-timeout': '60s' });
     expect(r.exitCode).toBe(1);
+    const image = `${env.SANDBOX_REGISTRY}/${name}`;
+    const sha = `${image}:sha-${HEAD_SHA.slice(0, 7)}`;
     expect(r.errors).toEqual([
-      expect.stringMatching(/^Scan found 1 vulnerability at or above HIGH in .+@sha256:[0-9a-f]{64}: CVE-2026-0001 \(CRITICAL\)$/),
+      `Scan found 1 vulnerability at or above HIGH in ${image}@${o(r, 'digest')}: CVE-2026-0001 (CRITICAL); not moved: ${image}:main`,
     ]);
     expect(o(r, 'digest')).toMatch(/^sha256:/);
+    // The immutable tag was pushed and scanned; the mutable one (the branch) never moved.
+    expect(o(r, 'tags')).toBe(sha);
+    expect(await registryDigest(sha)).toBe(o(r, 'digest'));
+    await expect(registryDigest(`${image}:main`)).rejects.toThrow(/manifest unknown|not found/i);
+    expect(r.summary).toContain('held back: the gate did not pass');
     expect(r.summary).toMatch(/\| CRITICAL \| HIGH \| MEDIUM \| LOW \| INFORMATIONAL \|\n\| --- .*\n\| 1 \| 0 \| 0 \| 1 \| 0 \|/);
     expectNoLeak(r);
   });
@@ -258,6 +267,9 @@ describe('scan gate (ECR findings seeded in the sandbox)', () => {
     const r = await build({ repository: name, builder: 'docker', scan: 'ecr', 'scan-timeout': '60s' });
     if (r.exitCode !== 0) throw new Error(explain(r));
     expect(r.log).toContain('Scan: CRITICAL 0, HIGH 0, MEDIUM 0, LOW 1');
+    // The mutable tag moved after the scan, to the scanned digest.
+    expect(r.log.indexOf('Scan: CRITICAL 0')).toBeLessThan(r.log.indexOf(`${env.SANDBOX_REGISTRY}/${name}:main → `));
+    expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${name}:main`)).toBe(o(r, 'digest'));
     expect(r.summary).toContain('| 0 | 0 | 0 | 1 | 0 |');
   });
 });
@@ -303,7 +315,9 @@ JSON
     expect(await readFile(join(bin, 'creds'), 'utf8')).toBe(`${env.SANDBOX_REGISTRY_USER}:${env.SANDBOX_REGISTRY_PASSWORD.length}\n`);
     expect(args.join(' ')).not.toContain(env.SANDBOX_REGISTRY_PASSWORD);
     if (exitCode === 1)
-      expect(r.errors).toEqual([expect.stringMatching(/^Scan found 1 vulnerability at or above HIGH in .+: CVE-2026-7777 \(CRITICAL\)$/)]);
+      expect(r.errors).toEqual([
+        expect.stringMatching(/^Scan found 1 vulnerability at or above HIGH in .+: CVE-2026-7777 \(CRITICAL\); not moved: .+:main$/),
+      ]);
     expect(r.summary).toContain('Scan (trivy, COMPLETE)');
     expectNoLeak(r);
   });
@@ -339,13 +353,34 @@ describe('a pull request', () => {
   });
 });
 
+describe('several images', () => {
+  test('one build, every enabled image pushed with every tag (images lower-cased), the disabled one left out', async () => {
+    const name = repoName('multi');
+    const mirror = `${env.SANDBOX_REGISTRY}/${repoName('mirror')}`;
+    const skipped = `${env.SANDBOX_REGISTRY}/${repoName('skipped')}`;
+    const r = await build({
+      repository: name,
+      builder: 'docker',
+      images: `${mirror.replace('mirror', 'MIRROR')}\nname=${skipped},enable=false`,
+      tags: 'type=ref,event=branch\ntype=sha',
+    });
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    const image = `${env.SANDBOX_REGISTRY}/${name}`;
+    const short = `sha-${HEAD_SHA.slice(0, 7)}`;
+    const refs = [`${image}:main`, `${image}:${short}`, `${mirror}:main`, `${mirror}:${short}`];
+    expect(o(r, 'tags').split('\n')).toEqual(refs);
+    for (const ref of refs) expect(await registryDigest(ref)).toBe(o(r, 'digest'));
+    await expect(registryDigest(`${skipped}:main`)).rejects.toThrow();
+    expect(r.annotations).toEqual(
+      expect.arrayContaining([expect.objectContaining({ level: 'notice', message: expect.stringContaining('lower-cased') })]),
+    );
+    expect(JSON.parse(o(r, 'json')).tags).toEqual(refs);
+  });
+});
+
 describe('bad inputs fail with one line before any login or build', () => {
   const cases: [string, Record<string, string>, RegExp, Record<string, string | undefined>?][] = [
-    [
-      'unknown tag rule type',
-      { tags: 'type=match,pattern=v(.*)' },
-      /^Input 'tags' has the value 'type=match,pattern=v\(\.\*\)': unknown tag rule type 'match'/,
-    ],
+    ['unknown tag rule type', { tags: 'type=nightly' }, /^Input 'tags' has the value 'type=nightly': unknown tag rule type 'nightly'/],
     [
       'unknown tag pattern',
       { tags: 'type=semver,pattern={{build}}' },
@@ -369,6 +404,16 @@ describe('bad inputs fail with one line before any login or build', () => {
       'username without password',
       { repository: '', image: '127.0.0.1:1/app', username: 'me' },
       /^Input 'password' has no value: username and password go together$/,
+    ],
+    [
+      'a tag docker refuses (starts with -)',
+      { tags: 'type=sha\ntype=raw,value=-rc' },
+      /^Input 'tags' has the value 'type=raw,value=-rc': it gives the tag '-rc'; a tag starts with a letter, a digit or _/,
+    ],
+    [
+      'a tag docker refuses (starts with .)',
+      { tags: 'type=ref,event=branch,prefix=.' },
+      /^Input 'tags' has the value 'type=ref,event=branch,prefix=.': it gives the tag '.main'/,
     ],
     [
       'invalid repository name',
@@ -400,5 +445,133 @@ describe('bad inputs fail with one line before any login or build', () => {
       "Input 'push' has the value 'true': pushing to ghcr.io needs registry access: give username and password, log in before this step, or use repository for ECR",
     ]);
     expect(r.log).not.toMatch(/^\$ (docker|buildah) /m);
+  });
+});
+
+/**
+ * A proxy in front of the sandbox registry that injects faults: `fault(req)` answers 'pass',
+ * 'fail' (500 with a registry error body) or 'reset' (the connection is closed, as a load
+ * balancer dropping it would). The action reaches it as another registry (image:, with the
+ * registry's username and password); docker treats 127.0.0.0/8 registries as insecure.
+ */
+async function faultyRegistry(fault: (req: IncomingMessage) => 'pass' | 'fail' | 'reset'): Promise<{ host: string; server: Server }> {
+  const [upstreamHost, upstreamPort] = env.SANDBOX_REGISTRY.split(':') as [string, string];
+  const server = createServer((req, res) => {
+    const what = fault(req);
+    if (what === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (what === 'fail') {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected fault' }] }));
+      return;
+    }
+    const up = httpRequest(
+      { host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers: req.headers },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('partial failures and transient faults (a faulty proxy in front of the registry)', () => {
+  const creds = () => ({ username: env.SANDBOX_REGISTRY_USER, password: env.SANDBOX_REGISTRY_PASSWORD });
+
+  test('a tag move that fails: the error and the outputs say exactly which tags moved and which did not', async () => {
+    const name = repoName('partial');
+    const proxy = await faultyRegistry((req) => (req.method === 'PUT' && req.url === `/v2/${name}/manifests/main` ? 'fail' : 'pass'));
+    try {
+      const image = `${proxy.host}/${name}`;
+      const sha = `${image}:sha-${HEAD_SHA.slice(0, 7)}`;
+      const r = await build({ image, ...creds(), builder: 'docker', push: 'true' });
+      expect(r.exitCode).toBe(1);
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]).toMatch(
+        new RegExp(
+          `^Push failed at ${image}:main: moving ${image}:main: the registry answered 500 \\(UNKNOWN: injected fault\\).*; moved to sha256:[0-9a-f]{64}: ${sha}; not moved: ${image}:main$`,
+        ),
+      );
+      // The outputs hold what is true: the digest that was pushed, and only the tag that moved.
+      expect(o(r, 'digest')).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(o(r, 'image-ref')).toBe(`${image}@${o(r, 'digest')}`);
+      expect(o(r, 'tags')).toBe(sha);
+      expect(JSON.parse(o(r, 'metadata'))['not-moved']).toEqual([{ ref: `${image}:main`, reason: expect.stringContaining('500') }]);
+      expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${name}:sha-${HEAD_SHA.slice(0, 7)}`)).toBe(o(r, 'digest'));
+      await expect(registryDigest(`${env.SANDBOX_REGISTRY}/${name}:main`)).rejects.toThrow(/manifest unknown|not found/i);
+      expect(r.summary).toContain('Not moved');
+      // The image was uploaded once: one docker push, the other tag a manifest PUT.
+      expect(r.log.match(/^\$ docker push /gm)).toHaveLength(1);
+      expectNoLeak(r);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
+  test('a connection closed during docker push (a plain EOF) is retried', async () => {
+    const name = repoName('eof');
+    let resets = 0;
+    const proxy = await faultyRegistry((req) => {
+      if (req.method === 'PUT' && req.url?.startsWith(`/v2/${name}/manifests/`) && resets === 0) {
+        resets++;
+        return 'reset';
+      }
+      return 'pass';
+    });
+    try {
+      const image = `${proxy.host}/${name}`;
+      const r = await build({ image, ...creds(), builder: 'docker', push: 'true' });
+      if (r.exitCode !== 0) throw new Error(explain(r));
+      expect(resets).toBe(1);
+      expect(r.warnings).toEqual([expect.stringMatching(/^docker push .+ failed \(attempt 1\), retrying in \d+ ms: .*\bEOF$/)]);
+      expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${name}:main`)).toBe(o(r, 'digest'));
+    } finally {
+      proxy.server.close();
+    }
+  });
+});
+
+describe('lifecycle policy', () => {
+  const policy = (count: number, tagStatus = 'untagged') =>
+    JSON.stringify({
+      rules: [
+        { rulePriority: 1, selection: { tagStatus, countType: 'imageCountMoreThan', countNumber: count }, action: { type: 'expire' } },
+      ],
+    });
+
+  test('a policy ECR refuses leaves no repository behind; a rerun creates it with the policy; a changed policy reaches the existing repository', async () => {
+    const name = repoName('policy');
+    const refused = await build({ repository: name, builder: 'docker', 'lifecycle-policy': policy(5, 'sometimes') });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Input 'lifecycle-policy' was refused by ECR for ${name}: InvalidParameterException: .*tagStatus.*; the repository just created was deleted again; fix the policy and rerun$`,
+        ),
+      ),
+    ]);
+    expect(await repositoryExists(name)).toBe(false);
+    expect(refused.log).not.toMatch(/^\$ docker build/m);
+
+    const first = await build({ repository: name, builder: 'docker', 'lifecycle-policy': policy(5) });
+    if (first.exitCode !== 0) throw new Error(explain(first));
+    expect((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name }))).lifecyclePolicyText).toBe(policy(5));
+
+    const changed = await build({ repository: name, builder: 'docker', 'lifecycle-policy': policy(9) });
+    if (changed.exitCode !== 0) throw new Error(explain(changed));
+    expect(changed.log).toContain(`Replaced the lifecycle policy of ${name}`);
+    expect((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name }))).lifecyclePolicyText).toBe(policy(9));
+
+    // Refused for an existing repository: the step fails before the build and the old policy stays.
+    const refusedAgain = await build({ repository: name, builder: 'docker', 'lifecycle-policy': policy(5, 'sometimes') });
+    expect(refusedAgain.errors).toEqual([expect.stringMatching(/; the repository keeps its previous policy$/)]);
+    expect((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name }))).lifecyclePolicyText).toBe(policy(9));
   });
 });

@@ -87,7 +87,10 @@ export interface RepositoryOptions {
   /** Create the repository when it is missing (default true). */
   create?: boolean;
   tagMutability?: 'MUTABLE' | 'IMMUTABLE';
-  /** Lifecycle policy JSON for a new repository (default DEFAULT_LIFECYCLE_POLICY; '' for none). */
+  /**
+   * Lifecycle policy JSON ('' for none). A new repository gets it (default
+   * DEFAULT_LIFECYCLE_POLICY); an existing one is brought to it only when it is given.
+   */
   lifecyclePolicy?: string;
   logger: Logger;
 }
@@ -123,18 +126,93 @@ export async function describeRepository(client: EcrSender, name: string): Promi
   }
 }
 
+/** The same policy, whatever its spacing and key order. */
+function samePolicy(a: string, b: string): boolean {
+  const canonical = (text: string): string => {
+    const sort = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(sort)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v as Record<string, unknown>)
+                .sort(([x], [y]) => x.localeCompare(y))
+                .map(([k, x]) => [k, sort(x)]),
+            )
+          : v;
+    try {
+      return JSON.stringify(sort(JSON.parse(text)));
+    } catch {
+      return text;
+    }
+  };
+  return canonical(a) === canonical(b);
+}
+
+/** The repository's lifecycle policy text, or undefined when it has none. */
+export async function getLifecyclePolicy(client: EcrSender, name: string): Promise<string | undefined> {
+  const { GetLifecyclePolicyCommand } = await sdk();
+  try {
+    const out = (await client.send(new GetLifecyclePolicyCommand({ repositoryName: name }))) as { lifecyclePolicyText?: string };
+    return out.lifecyclePolicyText;
+  } catch (err) {
+    if (awsErrorName(err) === 'LifecyclePolicyNotFoundException') return undefined;
+    throw wrap('GetLifecyclePolicy', err);
+  }
+}
+
+async function putPolicy(client: EcrSender, name: string, policy: string): Promise<void> {
+  const { PutLifecyclePolicyCommand } = await sdk();
+  await client.send(new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: policy }));
+}
+
+function refused(name: string, err: unknown, after: string): UserError {
+  const name_ = awsErrorName(err);
+  return new UserError(
+    `Input 'lifecycle-policy' was refused by ECR for ${name}: ${name_ && name_ !== 'Error' ? `${name_}: ` : ''}${errorMessage(err)}; ${after}`,
+  );
+}
+
 /**
- * DescribeRepositories (unless `known` already says what it found), and CreateRepository
- * (+ PutLifecyclePolicy) when it is missing.
+ * Brings an existing repository's lifecycle policy to the one given: unchanged when equal (as
+ * JSON), replaced when different, left alone (with a warning) when the input is none.
+ */
+async function reconcilePolicy(client: EcrSender, name: string, policy: string, logger: Logger): Promise<void> {
+  const current = await getLifecyclePolicy(client, name);
+  if (policy.trim() === '') {
+    if (current !== undefined)
+      logger.warning(`ECR repository ${name} has a lifecycle policy; lifecycle-policy: none does not remove it (delete it in ECR)`);
+    return;
+  }
+  if (current !== undefined && samePolicy(current, policy)) {
+    logger.info(`The lifecycle policy of ${name} is already the one given`);
+    return;
+  }
+  try {
+    await putPolicy(client, name, policy);
+  } catch (err) {
+    throw refused(name, err, `the repository keeps ${current === undefined ? 'no policy' : 'its previous policy'}`);
+  }
+  logger.info(`${current === undefined ? 'Set' : 'Replaced'} the lifecycle policy of ${name} (lifecycle-policy differed from ECR's)`);
+}
+
+/**
+ * DescribeRepositories (unless `known` already says what it found); for an existing repository
+ * the lifecycle policy is brought to `lifecyclePolicy` when that is given; a missing one is
+ * created (CreateRepository + PutLifecyclePolicy). When ECR refuses the policy of a repository
+ * this call just created, the (empty) repository is deleted again, so that nothing is left
+ * half-made and a rerun with a valid policy starts clean.
  */
 export async function ensureRepository(
   client: EcrSender,
   name: string,
   options: RepositoryOptions & { known?: Repository | undefined | null },
 ): Promise<Repository> {
-  const { CreateRepositoryCommand, PutLifecyclePolicyCommand } = await sdk();
+  const { CreateRepositoryCommand, DeleteRepositoryCommand } = await sdk();
   const existing = options.known !== undefined ? (options.known ?? undefined) : await describeRepository(client, name);
-  if (existing) return existing;
+  if (existing) {
+    if (options.lifecyclePolicy !== undefined) await reconcilePolicy(client, name, options.lifecyclePolicy, options.logger);
+    return existing;
+  }
   if (options.create === false) {
     throw new UserError(`ECR repository '${name}' does not exist; create it or set create-repository: true`);
   }
@@ -159,10 +237,15 @@ export async function ensureRepository(
   const policy = options.lifecyclePolicy ?? DEFAULT_LIFECYCLE_POLICY;
   if (policy.trim() !== '') {
     try {
-      await client.send(new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: policy }));
+      await putPolicy(client, name, policy);
       options.logger.info(`Set the lifecycle policy of ${name}`);
     } catch (err) {
-      throw wrap('PutLifecyclePolicy', err);
+      try {
+        await client.send(new DeleteRepositoryCommand({ repositoryName: name }));
+      } catch (e) {
+        throw refused(name, err, `and deleting the repository just created failed too (${errorMessage(e)}): it is left without a policy`);
+      }
+      throw refused(name, err, 'the repository just created was deleted again; fix the policy and rerun');
     }
   }
   return { name, uri: repo.repositoryUri, created: true, scanOnPush: true, ...(repo.registryId ? { registryId: repo.registryId } : {}) };

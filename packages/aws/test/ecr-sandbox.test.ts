@@ -8,7 +8,15 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { recordingLogger } from '@tripo04os/common';
 import { sandboxControl, sandboxEnv } from '@tripo04os/sandbox/testing';
-import { createEcrClient, describeRepository, ensureRepository, getEcrLogin, listImageTags, waitForScanFindings } from '../src/ecr.ts';
+import {
+  createEcrClient,
+  describeRepository,
+  ensureRepository,
+  getEcrLogin,
+  getLifecyclePolicy,
+  listImageTags,
+  waitForScanFindings,
+} from '../src/ecr.ts';
 
 let client: ECRClient;
 const saved: Record<string, string | undefined> = {};
@@ -48,6 +56,32 @@ describe('ECR through the sandbox endpoint', () => {
     expect(created).toMatchObject({ name, uri: `${sandboxEnv().SANDBOX_REGISTRY}/${name}`, created: true });
     const again = await ensureRepository(client, name, { logger: recordingLogger() });
     expect(again).toMatchObject({ uri: created.uri, created: false, scanOnPush: true });
+  });
+
+  test('lifecycle policy: refused at creation undoes the repository; an existing one takes a changed policy, keeps an equal one', async () => {
+    const name = `ecr-policy-${suffix}`;
+    const rule = (tagStatus: string, countNumber: number) =>
+      JSON.stringify({
+        rules: [{ rulePriority: 1, selection: { tagStatus, countType: 'imageCountMoreThan', countNumber }, action: { type: 'expire' } }],
+      });
+    await expect(ensureRepository(client, name, { lifecyclePolicy: rule('sometimes', 3), logger: recordingLogger() })).rejects.toThrow(
+      new RegExp(
+        `^Input 'lifecycle-policy' was refused by ECR for ${name}: InvalidParameterException: .*; the repository just created was deleted again`,
+      ),
+    );
+    expect(await describeRepository(client, name)).toBeUndefined();
+    await ensureRepository(client, name, { lifecyclePolicy: rule('untagged', 3), logger: recordingLogger() });
+    expect(await getLifecyclePolicy(client, name)).toBe(rule('untagged', 3));
+    const same = recordingLogger();
+    // The same policy with other spacing is left alone.
+    await ensureRepository(client, name, { lifecyclePolicy: JSON.stringify(JSON.parse(rule('untagged', 3)), null, 2), logger: same });
+    expect(same.lines).toContain(`The lifecycle policy of ${name} is already the one given`);
+    expect(await getLifecyclePolicy(client, name)).toBe(rule('untagged', 3));
+    await ensureRepository(client, name, { lifecyclePolicy: rule('any', 7), logger: recordingLogger() });
+    expect(await getLifecyclePolicy(client, name)).toBe(rule('any', 7));
+    // Without the input an existing repository is left as it is.
+    await ensureRepository(client, name, { logger: recordingLogger() });
+    expect(await getLifecyclePolicy(client, name)).toBe(rule('any', 7));
   });
 
   test('create-repository false on a missing repository', async () => {

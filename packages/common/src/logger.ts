@@ -7,6 +7,8 @@ export interface Logger {
   info(message: string): void;
   warning(message: string): void;
   error(message: string): void;
+  /** A notice annotation (on the runner); loggers without one print it with info. */
+  notice?(message: string): void;
   /** Runs fn inside a collapsible log group. */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Registers a value that must never be printed. */

@@ -112,6 +112,27 @@ export function checkCapabilities(builder: Builder, spec: BuildSpec, available?:
   }
 }
 
+/**
+ * Cache entries as the builders without buildx's cache syntax take them: the image reference of
+ * each registry cache (`type=registry,ref=X` or a bare `X`), one `flag X` pair each.
+ * checkCapabilities has refused every other cache type for those builders.
+ */
+function registryCaches(flag: string, entries: readonly string[]): string[] {
+  return each(
+    flag,
+    entries.map((c) => parseCacheEntry(c).attrs.ref ?? c),
+  );
+}
+
+/** The flags every builder takes the same way: labels and build arguments, target, Dockerfile, tags and the context. */
+function common(spec: BuildSpec, o: { labels?: boolean; fileAndTarget?: boolean } = {}): string[] {
+  return [
+    ...(o.labels === false ? [] : pairs('--label', spec.labels)),
+    ...pairs('--build-arg', spec.buildArgs),
+    ...(o.fileAndTarget === false ? [] : [...(spec.target ? ['--target', spec.target] : []), ...(spec.file ? ['-f', spec.file] : [])]),
+  ];
+}
+
 function pairs(flag: string, map: Readonly<Record<string, string>>): string[] {
   return Object.entries(map).flatMap(([k, v]) => [flag, `${k}=${v}`]);
 }
@@ -132,10 +153,7 @@ export function buildxArgs(spec: BuildSpec): string[] {
   if (spec.pull) args.push('--pull');
   if (spec.metadataFile) args.push('--metadata-file', spec.metadataFile);
   if (spec.iidFile) args.push('--iidfile', spec.iidFile);
-  args.push(...pairs('--label', spec.labels), ...pairs('--build-arg', spec.buildArgs));
-  if (spec.target) args.push('--target', spec.target);
-  if (spec.file) args.push('-f', spec.file);
-  args.push(...each('-t', spec.tags), spec.context);
+  args.push(...common(spec), ...each('-t', spec.tags), spec.context);
   return args;
 }
 
@@ -147,23 +165,13 @@ export function buildxArgs(spec: BuildSpec): string[] {
  */
 export function dockerBuildArgs(spec: BuildSpec, labelsInDockerfile = false): string[] {
   const stdin = labelsInDockerfile && Object.keys(spec.labels).length > 0;
-  const args = ['build'];
-  args.push(
-    ...each(
-      '--cache-from',
-      spec.cacheFrom.map((c) => parseCacheEntry(c).attrs.ref ?? c),
-    ),
-  );
+  const args = ['build', ...registryCaches('--cache-from', spec.cacheFrom)];
   if (spec.noCache) args.push('--no-cache');
   if (spec.pull) args.push('--pull');
   if (spec.iidFile) args.push('--iidfile', spec.iidFile);
-  if (!stdin) args.push(...pairs('--label', spec.labels));
-  args.push(...pairs('--build-arg', spec.buildArgs));
+  // With the Dockerfile on stdin, its LABEL step carries the labels and its FROM the target.
+  args.push(...common(spec, { labels: !stdin, fileAndTarget: !stdin }));
   if (stdin) args.push('-f', '-');
-  else {
-    if (spec.target) args.push('--target', spec.target);
-    if (spec.file) args.push('-f', spec.file);
-  }
   args.push(...each('-t', spec.tags), spec.context);
   return args;
 }
@@ -192,25 +200,12 @@ export function dockerPushArgs(tag: string): string[] {
 export function buildahBuildArgs(spec: BuildSpec): string[] {
   const args = ['bud', '--layers', '--format', 'docker'];
   if (spec.platforms.length === 1) args.push('--platform', spec.platforms[0] as string);
-  args.push(
-    ...each(
-      '--cache-from',
-      spec.cacheFrom.map((c) => parseCacheEntry(c).attrs.ref ?? c),
-    ),
-  );
-  args.push(
-    ...each(
-      '--cache-to',
-      spec.cacheTo.map((c) => parseCacheEntry(c).attrs.ref ?? c),
-    ),
-  );
+  args.push(...registryCaches('--cache-from', spec.cacheFrom), ...registryCaches('--cache-to', spec.cacheTo));
   if (spec.noCache) args.push('--no-cache');
   if (spec.pull) args.push('--pull-always');
   if (spec.iidFile) args.push('--iidfile', spec.iidFile);
-  args.push(...pairs('--label', spec.labels), ...pairs('--build-arg', spec.buildArgs));
-  if (spec.target) args.push('--target', spec.target);
-  if (spec.file) args.push('-f', spec.file);
-  args.push(...each('-t', spec.tags), spec.context);
+  // buildah sets --label values on the image at commit: no extra build step.
+  args.push(...common(spec), ...each('-t', spec.tags), spec.context);
   return args;
 }
 

@@ -9,10 +9,12 @@ import { type ExecResult, exec, hasCommand, type Logger, retry, UserError } from
 import {
   type Available,
   type Builder,
+  type BuilderChoice,
   type BuildSpec,
   buildahBuildArgs,
   buildahPushArgs,
   buildxArgs,
+  chooseBuilder,
   digestFromPushOutput,
   dockerBuildArgs,
   dockerfileWithLabels,
@@ -33,33 +35,42 @@ export interface DriverOptions {
   retryBaseDelayMs?: number;
 }
 
+async function succeeds(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  try {
+    return (await exec(cmd, args, { env })).code === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * What is usable here: `docker buildx version`, `docker info`, buildah on the PATH. With `only`
- * (an explicit builder), just that one is probed.
+ * Finds the builder to use, probing only what the choice needs: an explicit builder is probed
+ * alone; `auto` asks docker (`docker buildx version` and `docker info` together) and looks for
+ * buildah only when docker cannot build. `available` says what was found (unprobed: false).
  */
-export async function detectBuilders(env: NodeJS.ProcessEnv = process.env, only?: Builder): Promise<Available> {
-  const ok = async (cmd: string, args: string[]) => {
-    try {
-      return (await exec(cmd, args, { env })).code === 0;
-    } catch {
-      return false;
-    }
-  };
-  const hasDocker = await hasCommand('docker', env);
-  const want = (b: Builder) => only === undefined || only === b;
-  const [buildx, docker, buildah] = await Promise.all([
-    hasDocker && want('buildx') ? ok('docker', ['buildx', 'version']) : false,
-    hasDocker && (want('docker') || want('buildx')) ? ok('docker', ['info', '--format', '{{.ServerVersion}}']) : false,
-    want('buildah') ? hasCommand('buildah', env) : false,
-  ]);
-  // buildx needs a daemon (or a remote builder) as well; its version alone is not enough.
-  return { buildx: buildx && docker, docker, buildah };
+export async function findBuilder(
+  choice: BuilderChoice,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ builder: Builder; available: Available }> {
+  const available: Available = { buildx: false, docker: false, buildah: false };
+  if (choice !== 'buildah' && (await hasCommand('docker', env))) {
+    const [buildx, docker] = await Promise.all([
+      choice === 'docker' ? false : succeeds('docker', ['buildx', 'version'], env),
+      succeeds('docker', ['info', '--format', '{{.ServerVersion}}'], env),
+    ]);
+    // buildx needs a daemon (or a remote builder) as well; its version alone is not enough.
+    available.buildx = buildx && docker;
+    available.docker = docker;
+  }
+  if (choice === 'buildah' || (choice === 'auto' && !available.docker)) available.buildah = await hasCommand('buildah', env);
+  return { builder: chooseBuilder(choice, available), available };
 }
 
 /** Transient registry trouble seen in docker/buildah output (worth another push). */
 export function isTransientPushError(output: string): boolean {
   if (/unauthorized|denied|authentication required|name unknown|manifest invalid|not found/i.test(output)) return false;
-  return /\b(429|500|502|503|504)\b|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|i\/o timeout|tls handshake timeout|unexpected EOF|broken pipe|timeout exceeded|context deadline exceeded|server misbehaving/i.test(
+  // A connection closed mid-request: docker prints `Put "…": EOF` (or `unexpected EOF`).
+  return /\b(429|500|502|503|504)\b|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|i\/o timeout|tls handshake timeout|\bEOF\b|broken pipe|timeout exceeded|context deadline exceeded|server misbehaving/i.test(
     output,
   );
 }
@@ -110,13 +121,19 @@ async function run(
   return r;
 }
 
-function lastLines(text: string, n = 3): string {
-  return text
-    .trim()
+/** Lines docker, buildah and skopeo add after the error: usage text and help pointers. */
+const NOISE = /^(usage:|run '.*--help'|see '.*--help'|error: exit status \d+$)/i;
+
+/**
+ * The line of a failed command's output that says what went wrong: the last line that is not
+ * usage text or a help pointer (docker prints its usage after `invalid argument … for "-t"`).
+ */
+export function errorLine(text: string): string {
+  const lines = text
     .split('\n')
-    .slice(-n)
     .map((l) => l.trim())
-    .join(' | ');
+    .filter((l) => l !== '' && !NOISE.test(l));
+  return lines.at(-1) ?? 'no output';
 }
 
 /** `docker login` / `buildah login` with the password on stdin (mask it before calling). */
@@ -125,32 +142,31 @@ export async function login(builder: Builder, registry: string, username: string
   const { value: r } = await retry(
     async () => {
       const r = await run(command, args, o, {}, password);
-      if (r.code !== 0 && isTransientPushError(r.stdout + r.stderr)) throw new CommandError(lastLines(r.stderr || r.stdout), r.stderr);
+      if (r.code !== 0 && isTransientPushError(r.stdout + r.stderr)) throw new CommandError(errorLine(r.stderr || r.stdout), r.stderr);
       return r;
     },
     { attempts: o.pushAttempts ?? 4, baseDelayMs: o.retryBaseDelayMs ?? 1000, isRetryable: (e) => e instanceof CommandError },
   ).catch((e: unknown) => {
     throw new UserError(`${command} login to ${registry} failed: ${e instanceof Error ? e.message : String(e)}`);
   });
-  if (r.code !== 0) throw new UserError(`${command} login to ${registry} failed: ${lastLines(r.stderr || r.stdout)}`);
+  if (r.code !== 0) throw new UserError(`${command} login to ${registry} failed: ${errorLine(r.stderr || r.stdout)}`);
 }
 
 export async function logout(builder: Builder, registry: string, o: DriverOptions): Promise<void> {
   const { command, args } = logoutArgs(builder, registry);
   const r = await run(command, args, o);
-  if (r.code !== 0) o.logger.warning(`${command} logout ${registry} failed: ${lastLines(r.stderr || r.stdout)}`);
+  if (r.code !== 0) o.logger.warning(`${command} logout ${registry} failed: ${errorLine(r.stderr || r.stdout)}`);
 }
 
 export interface BuildOutcome {
   imageId?: string;
   /** Manifest digest as the builder reported it after a push (buildx metadata, push output, digest file). */
   digest?: string;
-  /** Pushed tags in order. */
+  /** References buildx pushed itself (empty for docker and buildah: see pushReference). */
   pushed: string[];
   /** buildx metadata (when buildx ran). */
   metadata?: Record<string, unknown>;
   buildMs: number;
-  pushMs: number;
 }
 
 async function readTrimmed(path: string): Promise<string | undefined> {
@@ -168,7 +184,7 @@ async function pushWithRetry(label: string, o: DriverOptions, once: () => Promis
     const { value } = await retry(
       async () => {
         const r = await once();
-        if (r.code !== 0) throw new CommandError(lastLines(r.stderr || r.stdout), r.stdout + r.stderr);
+        if (r.code !== 0) throw new CommandError(errorLine(r.stderr || r.stdout), r.stdout + r.stderr);
         return r;
       },
       {
@@ -187,18 +203,15 @@ async function pushWithRetry(label: string, o: DriverOptions, once: () => Promis
   }
 }
 
-/** Runs fn for the first tag, then for the others at the same time. */
-async function eachTag(tags: readonly string[], fn: (tag: string, index: number) => Promise<void>): Promise<void> {
-  if (tags.length === 0) return;
-  await fn(tags[0] as string, 0);
-  await Promise.all(tags.slice(1).map((t, i) => fn(t, i + 1)));
-}
-
-/** Builds (and, when spec.push, pushes every tag) with the chosen builder. */
-export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverOptions): Promise<BuildOutcome> {
+/**
+ * Builds with the chosen builder. docker and buildah tag the local image with spec.tags; buildx
+ * (which keeps no local image when it pushes) pushes spec.tags itself when spec.push is set, so
+ * the caller gives it only the references it wants uploaded (see publish.ts).
+ */
+export async function buildImage(builder: Builder, spec: BuildSpec, o: DriverOptions): Promise<BuildOutcome> {
   const dir = o.workDir ?? (await mkdtemp(join(tmpdir(), 'docker-build-')));
   const iidFile = join(dir, 'iid');
-  const outcome: BuildOutcome = { pushed: [], buildMs: 0, pushMs: 0 };
+  const outcome: BuildOutcome = { pushed: [], buildMs: 0 };
   try {
     const t0 = Date.now();
     if (builder === 'buildx') {
@@ -208,7 +221,7 @@ export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverO
       if (spec.push) await pushWithRetry('docker buildx build --push', o, run1);
       else {
         const r = await run1();
-        if (r.code !== 0) throw new UserError(`docker buildx build failed: ${lastLines(r.stderr || r.stdout)}`);
+        if (r.code !== 0) throw new UserError(`docker buildx build failed: ${errorLine(r.stderr || r.stdout)}`);
       }
       outcome.buildMs = Date.now() - t0;
       const meta = await readTrimmed(metadataFile);
@@ -227,36 +240,36 @@ export async function buildAndPush(builder: Builder, spec: BuildSpec, o: DriverO
       const dockerfile = await readFile(spec.file ?? join(spec.context, 'Dockerfile'), 'utf8');
       const stdin = dockerfileWithLabels(dockerfile, spec.labels, spec.target);
       const r = await run('docker', dockerBuildArgs({ ...spec, iidFile }, true), o, { DOCKER_BUILDKIT: '0' }, stdin);
-      if (r.code !== 0) throw new UserError(`docker build failed: ${lastLines(r.stderr || r.stdout)}`);
+      if (r.code !== 0) throw new UserError(`docker build failed: ${errorLine(r.stderr || r.stdout)}`);
       outcome.buildMs = Date.now() - t0;
       outcome.imageId = await readTrimmed(iidFile);
-      if (!spec.push) return outcome;
-      const t1 = Date.now();
-      // The first push uploads the layers; the other tags then only add manifests, together.
-      await eachTag(spec.tags, async (tag) => {
-        const p = await pushWithRetry(`docker push ${tag}`, o, () => run('docker', dockerPushArgs(tag), o));
-        outcome.digest ??= digestFromPushOutput(p.stdout + p.stderr);
-      });
-      outcome.pushed.push(...spec.tags);
-      outcome.pushMs = Date.now() - t1;
       return outcome;
     }
     const r = await run('buildah', buildahBuildArgs({ ...spec, iidFile }), o);
-    if (r.code !== 0) throw new UserError(`buildah bud failed: ${lastLines(r.stderr || r.stdout)}`);
+    if (r.code !== 0) throw new UserError(`buildah bud failed: ${errorLine(r.stderr || r.stdout)}`);
     outcome.buildMs = Date.now() - t0;
     const iid = await readTrimmed(iidFile);
     outcome.imageId = iid && !iid.startsWith('sha256:') ? `sha256:${iid}` : iid;
-    if (!spec.push) return outcome;
-    const t1 = Date.now();
-    const digestFile = join(dir, 'digest');
-    await eachTag(spec.tags, async (tag, i) => {
-      const file = `${digestFile}-${i}`;
-      await pushWithRetry(`buildah push ${tag}`, o, () => run('buildah', buildahPushArgs(tag, file), o));
-      if (i === 0) outcome.digest = await readTrimmed(file);
-    });
-    outcome.pushed.push(...spec.tags);
-    outcome.pushMs = Date.now() - t1;
     return outcome;
+  } finally {
+    if (!o.workDir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Uploads one locally built reference with `docker push` or `buildah push` (transient failures
+ * retried); returns the manifest digest the builder reported, if it did.
+ */
+export async function pushReference(builder: 'docker' | 'buildah', ref: string, o: DriverOptions): Promise<string | undefined> {
+  if (builder === 'docker') {
+    const p = await pushWithRetry(`docker push ${ref}`, o, () => run('docker', dockerPushArgs(ref), o));
+    return digestFromPushOutput(p.stdout + p.stderr);
+  }
+  const dir = o.workDir ?? (await mkdtemp(join(tmpdir(), 'docker-build-')));
+  try {
+    const file = join(dir, `digest-${Date.now()}`);
+    await pushWithRetry(`buildah push ${ref}`, o, () => run('buildah', buildahPushArgs(ref, file), o));
+    return await readTrimmed(file);
   } finally {
     if (!o.workDir) await rm(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ export * from './context.ts';
 export * from './driver.ts';
 export * from './meta.ts';
 export * from './naming.ts';
+export * from './publish.ts';
 export * from './registry.ts';
 export * from './scan.ts';
 export * from './template.ts';

@@ -1,16 +1,20 @@
 /**
  * Tag and label rules in docker/metadata-action's syntax (`type=sha`, `type=ref,event=branch`,
- * `type=semver,pattern={{version}}`, `type=raw`, `type=schedule`, `type=edge`; `prefix`,
- * `suffix`, `enable`, `priority`; flavor `latest`, `prefix`, `suffix`), with two changes:
- * `latest` only goes to the highest release of the repository (a backport does not take it),
- * and pull requests are tagged with their head commit instead of the merge commit.
+ * `type=semver,pattern={{version}}`, `type=pep440`, `type=match`, `type=raw`, `type=schedule`,
+ * `type=edge`; `prefix`, `suffix`, `enable`, `priority`; flavor `latest`, `prefix`, `suffix`,
+ * `onlatest`), giving the same tags and labels case for case, with the deliberate differences the
+ * docker-build README lists: `latest=auto` only moves `latest` to the highest release of the
+ * repository (a backport does not take it), pull requests are tagged with their head commit
+ * (DOCKER_METADATA_PR_HEAD_SHA=false for the merge commit), tags are cut at Docker's 128
+ * characters, and an unknown expression is an input error rather than an empty string.
  */
-import { InputError } from '@tripo04os/common';
+import * as pep440 from '@renovatebot/pep440';
+import { InputError, UserError } from '@tripo04os/common';
 import semver from 'semver';
-import { branchOf, commitOf, createdOf, type GitContext, isDefaultBranch, isPullRequest, pullRequestNumber, tagOf } from './context.ts';
+import { baseRefOf, branchOf, commitDateOf, commitOf, createdOf, type GitContext, isDefaultBranch, refOf, tagOf } from './context.ts';
 import { expand, findBadExpression } from './template.ts';
 
-export const RULE_TYPES = ['schedule', 'semver', 'edge', 'ref', 'raw', 'sha'] as const;
+export const RULE_TYPES = ['schedule', 'semver', 'pep440', 'match', 'edge', 'ref', 'raw', 'sha'] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
 
 export interface TagRule {
@@ -38,22 +42,37 @@ export const DEFAULT_TAG_RULES = [
   'type=semver,pattern={{major}}.{{minor}}',
 ];
 
-const DEFAULT_PRIORITY: Record<RuleType, number> = { schedule: 1000, semver: 900, edge: 700, ref: 600, raw: 200, sha: 100 };
+/** docker/metadata-action's default rules (for reference and the README; not ours). */
+export const METADATA_ACTION_DEFAULT_TAG_RULES = ['type=schedule', 'type=ref,event=branch', 'type=ref,event=tag', 'type=ref,event=pr'];
+
+const DEFAULT_PRIORITY: Record<RuleType, number> = {
+  schedule: 1000,
+  semver: 900,
+  pep440: 900,
+  match: 800,
+  edge: 700,
+  ref: 600,
+  raw: 200,
+  sha: 100,
+};
 const COMMON = ['type', 'enable', 'priority', 'prefix', 'suffix'];
 const KEYS: Record<RuleType, readonly string[]> = {
   schedule: [...COMMON, 'pattern'],
-  semver: [...COMMON, 'pattern', 'value'],
+  semver: [...COMMON, 'pattern', 'value', 'match'],
+  pep440: [...COMMON, 'pattern', 'value', 'match'],
+  match: [...COMMON, 'pattern', 'group', 'value'],
   edge: [...COMMON, 'branch'],
   ref: [...COMMON, 'event'],
   raw: [...COMMON, 'value'],
   sha: [...COMMON, 'format'],
 };
-const GLOBAL_EXPRESSIONS = ['branch', 'tag', 'sha', 'base_ref', 'is_default_branch', 'date'];
+const GLOBAL_EXPRESSIONS = ['branch', 'tag', 'sha', 'base_ref', 'is_default_branch', 'is_not_default_branch', 'date', 'commit_date'];
 const GLOBALS = new Set(GLOBAL_EXPRESSIONS);
-const SEMVER_EXPRESSIONS = new Set([...GLOBAL_EXPRESSIONS, 'version', 'major', 'minor', 'patch', 'raw']);
+const VERSION_EXPRESSIONS = new Set([...GLOBAL_EXPRESSIONS, 'version', 'major', 'minor', 'patch', 'raw']);
+const KNOWN_GLOBALS = GLOBAL_EXPRESSIONS.map((e) => (e === 'date' || e === 'commit_date' ? `{{${e} 'FORMAT'}}` : `{{${e}}}`)).join(', ');
 
 const ACCEPTED_RULE =
-  'expected rules such as type=sha, type=ref,event=branch|tag|pr, type=semver,pattern={{version}}, type=raw,value=foo or type=schedule';
+  'expected rules such as type=sha, type=ref,event=branch|tag|pr, type=semver,pattern={{version}}, type=pep440,pattern={{version}}, type=match,pattern=v(.*),group=1, type=raw,value=foo or type=schedule';
 
 /** Splits one CSV line into fields, honouring double quotes (`"a,b"`, `""` for a quote). */
 export function splitCsv(line: string): string[] {
@@ -81,6 +100,16 @@ export function splitCsv(line: string): string[] {
 /** Parses the lines of the `tags` input into rules; the first bad line throws an InputError. */
 export function parseTagRules(lines: readonly string[], input = 'tags'): TagRule[] {
   return lines.map((line) => parseTagRule(line, input));
+}
+
+/** A `/regex/flags` or plain pattern as a RegExp, or the reason it does not compile. */
+function compilePattern(pattern: string): RegExp | string {
+  const literal = /^\/(.+)\/(.*)$/.exec(pattern);
+  try {
+    return literal ? new RegExp(literal[1] as string, literal[2]) : new RegExp(pattern);
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export function parseTagRule(line: string, input = 'tags'): TagRule {
@@ -117,10 +146,7 @@ export function parseTagRule(line: string, input = 'tags'): TagRule {
     const v = attrs[key];
     if (v === undefined) continue;
     const expr = findBadExpression(v, GLOBALS);
-    if (expr)
-      throw bad(
-        `unknown expression ${expr} in ${key}; known: ${GLOBAL_EXPRESSIONS.map((e) => (e === 'date' ? "{{date 'FORMAT'}}" : `{{${e}}}`)).join(', ')}`,
-      );
+    if (expr) throw bad(`unknown expression ${expr} in ${key}; known: ${KNOWN_GLOBALS}`);
   }
   switch (type) {
     case 'schedule': {
@@ -129,10 +155,24 @@ export function parseTagRule(line: string, input = 'tags'): TagRule {
       if (expr) throw bad(`unknown tag rule pattern ${expr}; type=schedule accepts {{date 'YYYYMMDD'}} and the global expressions`);
       break;
     }
-    case 'semver': {
-      if (!attrs.pattern) throw bad('type=semver needs a pattern, such as pattern={{version}} or pattern={{major}}.{{minor}}');
-      const expr = findBadExpression(attrs.pattern, SEMVER_EXPRESSIONS);
-      if (expr) throw bad(`unknown tag rule pattern ${expr}; type=semver accepts {{version}}, {{major}}, {{minor}}, {{patch}} and {{raw}}`);
+    case 'semver':
+    case 'pep440': {
+      if (!attrs.pattern) throw bad(`type=${type} needs a pattern, such as pattern={{version}} or pattern={{major}}.{{minor}}`);
+      const expr = findBadExpression(attrs.pattern, VERSION_EXPRESSIONS);
+      if (expr)
+        throw bad(`unknown tag rule pattern ${expr}; type=${type} accepts {{version}}, {{major}}, {{minor}}, {{patch}} and {{raw}}`);
+      if (attrs.match !== undefined) {
+        const re = compilePattern(attrs.match);
+        if (typeof re === 'string') throw bad(`match is not a regular expression (${re})`);
+      }
+      break;
+    }
+    case 'match': {
+      if (!attrs.pattern) throw bad('type=match needs a pattern, a regular expression such as pattern=v(\\d.\\d) or pattern=/^v(.*)$/i');
+      const re = compilePattern(attrs.pattern);
+      if (typeof re === 'string') throw bad(`pattern is not a regular expression (${re})`);
+      attrs.group ??= '0';
+      if (!/^\d+$/.test(attrs.group)) throw bad(`group must be the number of a capture group, not '${attrs.group}'`);
       break;
     }
     case 'ref':
@@ -142,7 +182,7 @@ export function parseTagRule(line: string, input = 'tags'): TagRule {
       if (attrs.event === 'pr') attrs.prefix ??= 'pr-';
       break;
     case 'raw':
-      if (!attrs.value) throw bad('type=raw needs a value, such as type=raw,value=latest');
+      if (attrs.value === undefined) throw bad('type=raw needs a value, such as type=raw,value=latest');
       break;
     case 'sha':
       attrs.format ??= 'short';
@@ -155,14 +195,20 @@ export function parseTagRule(line: string, input = 'tags'): TagRule {
   return { type, attrs, priority, line };
 }
 
-/** Parses the `flavor` input lines (`latest=auto`, `prefix=`, `suffix=`, `prefix-onlatest=`, `suffix-onlatest=`). */
+/**
+ * Parses the `flavor` input lines: `latest=auto|true|false`, `prefix=`, `suffix=`, and whether
+ * `latest` takes them, in both spellings: metadata-action's `prefix=app-,onlatest=true` (onlatest
+ * applies to the prefix or suffix before it on the line) and `prefix-onlatest=true`.
+ */
 export function parseFlavor(lines: readonly string[], input = 'flavor'): Flavor {
   const flavor: Flavor = { latest: 'auto', prefix: '', suffix: '', prefixOnLatest: false, suffixOnLatest: false };
   for (const line of lines) {
+    let onLatestFor: 'prefix' | 'suffix' | undefined;
     for (const field of splitCsv(line).filter((f) => f !== '')) {
       const eq = field.indexOf('=');
-      const key = eq > 0 ? field.slice(0, eq).trim() : field;
-      const value = eq > 0 ? field.slice(eq + 1).trim() : '';
+      if (eq <= 0) throw new InputError(input, field, 'expected key=value: latest=auto|true|false, prefix=, suffix=, onlatest=true|false');
+      const key = field.slice(0, eq).trim().toLowerCase();
+      const value = field.slice(eq + 1).trim();
       const bool = (v: string) => {
         if (v !== 'true' && v !== 'false') throw new InputError(input, field, `${key} must be true or false`);
         return v === 'true';
@@ -175,9 +221,16 @@ export function parseFlavor(lines: readonly string[], input = 'flavor'): Flavor 
           break;
         case 'prefix':
           flavor.prefix = value;
+          onLatestFor = 'prefix';
           break;
         case 'suffix':
           flavor.suffix = value;
+          onLatestFor = 'suffix';
+          break;
+        case 'onlatest':
+          if (!onLatestFor)
+            throw new InputError(input, line, 'onlatest= follows prefix= or suffix= on the same line (prefix=app-,onlatest=true)');
+          flavor[onLatestFor === 'prefix' ? 'prefixOnLatest' : 'suffixOnLatest'] = bool(value);
           break;
         case 'prefix-onlatest':
           flavor.prefixOnLatest = bool(value);
@@ -186,7 +239,11 @@ export function parseFlavor(lines: readonly string[], input = 'flavor'): Flavor 
           flavor.suffixOnLatest = bool(value);
           break;
         default:
-          throw new InputError(input, field, 'expected latest=auto|true|false, prefix=, suffix=, prefix-onlatest= or suffix-onlatest=');
+          throw new InputError(
+            input,
+            field,
+            'expected latest=auto|true|false, prefix=, suffix=, onlatest=true|false (after prefix= or suffix=), prefix-onlatest= or suffix-onlatest=',
+          );
       }
     }
   }
@@ -202,7 +259,10 @@ export interface MetaOptions {
   rules: readonly TagRule[];
   flavor?: Flavor;
   context: GitContext;
-  /** Tags already in the repository, to keep `latest` on the highest release. */
+  /**
+   * Tags already in the repository, to keep `latest` on the highest release; undefined when they
+   * are not known (then `latest=auto` follows metadata-action alone).
+   */
   existingTags?: readonly string[];
 }
 
@@ -218,23 +278,66 @@ export interface MetaResult {
   commit: string;
   /** Rules that gave nothing and why (for the log). */
   notes: string[];
+  /** What metadata-action warns about: a version that does not parse, a pattern that does not match. */
+  warnings: string[];
 }
 
-function parseVersion(text: string): semver.SemVer | null {
+/** A version as Python (PEP 440) or semver orders it, for the highest-release check. */
+type Candidate = { scheme: 'semver'; version: semver.SemVer } | { scheme: 'pep440'; version: string } | { scheme: 'none'; version: string };
+
+function looseSemver(text: string): semver.SemVer | null {
   const cleaned = semver.clean(text, { loose: true });
   return cleaned ? semver.parse(cleaned, { loose: true }) : null;
 }
+
+const RELEASE_LIKE = /^v?\d+\.\d+\.\d+/;
 
 /** The highest release (no pre-release) among a repository's tags, if any. */
 export function highestRelease(tags: readonly string[]): semver.SemVer | undefined {
   let best: semver.SemVer | undefined;
   for (const t of tags) {
-    if (!/^v?\d+\.\d+\.\d+/.test(t)) continue;
-    const v = parseVersion(t);
+    if (!RELEASE_LIKE.test(t)) continue;
+    const v = looseSemver(t);
     if (!v || v.prerelease.length > 0) continue;
     if (!best || semver.gt(v, best)) best = v;
   }
   return best;
+}
+
+/** The highest PEP 440 final release among a repository's tags (x.y.z or longer), if any. */
+export function highestPep440Release(tags: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const t of tags) {
+    if (!RELEASE_LIKE.test(t) || !pep440.valid(t)) continue;
+    const e = pep440.explain(t);
+    if (!e || e.is_prerelease || e.is_postrelease || e.is_devrelease) continue;
+    if (!best || pep440.gt(t, best)) best = t;
+  }
+  return best;
+}
+
+/** Whether a repository tag is a higher release than the candidate (so `latest` stays where it is). */
+function higherRelease(candidate: Candidate, existing: readonly string[]): string | undefined {
+  if (candidate.scheme === 'semver') {
+    const h = highestRelease(existing);
+    return h && semver.gt(h, candidate.version) ? h.version : undefined;
+  }
+  if (candidate.scheme === 'pep440') {
+    const h = highestPep440Release(existing);
+    return h && pep440.gt(h, candidate.version) ? (pep440.clean(h) ?? h) : undefined;
+  }
+  return undefined;
+}
+
+function candidateOf(text: string): Candidate {
+  const v = RELEASE_LIKE.test(text) ? looseSemver(text) : null;
+  if (v) return { scheme: 'semver', version: v };
+  if (RELEASE_LIKE.test(text) && pep440.valid(text)) return { scheme: 'pep440', version: text };
+  return { scheme: 'none', version: text };
+}
+
+function isRawPattern(pattern: string): boolean {
+  return /^\{\{\s*raw\s*\}\}$/.test(pattern);
 }
 
 /** Computes the tags of an image from the rules and the event, as docker/metadata-action does. */
@@ -242,108 +345,183 @@ export function computeTags(options: MetaOptions): MetaResult {
   const ctx = options.context;
   const flavor = options.flavor ?? parseFlavor([]);
   const now = ctx.now ?? new Date();
+  const commitDate = commitDateOf(ctx);
   const commit = commitOf(ctx);
+  const ref = refOf(ctx);
   const gitTag = tagOf(ctx);
+  const shortSha = commit.slice(0, ctx.shortShaLength ?? 7);
+  const isDefault = isDefaultBranch(ctx);
   const vars: Record<string, string | undefined> = {
     branch: branchOf(ctx) ?? '',
     tag: gitTag ?? '',
-    sha: commit.slice(0, 7),
-    base_ref: isPullRequest(ctx) ? (ctx.payload.pull_request?.base?.ref ?? '') : '',
-    is_default_branch: String(isDefaultBranch(ctx)),
+    sha: shortSha,
+    base_ref: baseRefOf(ctx),
+    is_default_branch: String(isDefault),
+    is_not_default_branch: String(!isDefault),
   };
-  const g = (text: string) => expand(text, vars, now);
+  const g = (text: string) => expand(text, vars, now, commitDate);
   const notes: string[] = [];
-  const sorted = [...options.rules].map((r, i) => ({ r, i })).sort((a, b) => b.r.priority - a.r.priority || a.i - b.i);
+  const warnings: string[] = [];
+  // Stable sort: equal priorities keep the order they were written in.
+  const sorted = [...options.rules].sort((a, b) => b.priority - a.priority);
 
-  const produced: string[] = [];
-  let latestCandidate: { version?: semver.SemVer; preRelease: boolean } | undefined;
   const withAffixes = (value: string, rule: TagRule) => {
     const prefix = rule.attrs.prefix !== undefined ? g(rule.attrs.prefix) : g(flavor.prefix);
     const suffix = rule.attrs.suffix !== undefined ? g(rule.attrs.suffix) : g(flavor.suffix);
     return `${prefix}${value}${suffix}`;
   };
-
-  for (const { r: rule } of sorted) {
-    const enabled = g(rule.attrs.enable ?? 'true');
-    if (enabled !== 'true') {
-      if (enabled !== 'false') notes.push(`${rule.line}: enable expanded to '${enabled}', treated as false`);
-      continue;
+  /** The version text a semver/pep440/match rule reads: value= or the pushed tag. */
+  const sourceOf = (rule: TagRule): string | undefined => {
+    if (rule.attrs.value) return g(rule.attrs.value);
+    return gitTag;
+  };
+  /** semver/pep440 `match=`: the first capture group of the version text (left as is when it does not match). */
+  const applyMatch = (rule: TagRule, raw: string): string => {
+    if (!rule.attrs.match) return raw;
+    const m = raw.match(compilePattern(rule.attrs.match) as RegExp);
+    if (!m) {
+      warnings.push(`${rule.line}: ${rule.attrs.match} does not match ${raw}`);
+      return raw;
     }
+    return m[1] ?? '';
+  };
+
+  const produced: string[] = [];
+  // metadata-action's rule: the first rule that gives a tag decides whether latest goes on.
+  let first: { latest: boolean; candidate?: Candidate } | undefined;
+  for (const rule of sorted) {
+    const enabled = g(rule.attrs.enable ?? 'true');
+    if (enabled !== 'true' && enabled !== 'false')
+      throw new UserError(`Input 'tags': enable in '${rule.line}' expanded to '${enabled}'; expected true or false`);
+    if (enabled === 'false') continue;
     let value: string | undefined;
+    let latest = false;
+    let candidate: Candidate | undefined;
     switch (rule.type) {
       case 'schedule':
-        if (ctx.eventName === 'schedule') value = g(rule.attrs.pattern ?? 'nightly');
+        if (/schedule/.test(ctx.eventName)) value = g(rule.attrs.pattern ?? 'nightly');
         break;
       case 'semver': {
-        const raw = rule.attrs.value ? g(rule.attrs.value) : gitTag;
+        let raw = sourceOf(rule);
         if (raw === undefined) break;
-        const v = parseVersion(raw);
-        if (!v) {
-          notes.push(`${rule.line}: '${raw}' is not a semantic version`);
+        raw = applyMatch(rule, raw).replace(/\//g, '-');
+        if (!semver.valid(raw)) {
+          warnings.push(`${rule.line}: ${raw} is not a valid semver (https://semver.org/)`);
           break;
         }
+        const v = semver.parse(raw, { loose: true }) as semver.SemVer;
         const pattern = rule.attrs.pattern as string;
-        const semverVars = {
-          ...vars,
-          raw,
-          version: v.version,
-          major: String(v.major),
-          minor: String(v.minor),
-          patch: String(v.patch),
-        };
+        const semverVars = { ...vars, raw, version: v.version, major: String(v.major), minor: String(v.minor), patch: String(v.patch) };
         const pre = v.prerelease.length > 0;
         // A pre-release only extends {{version}} (or {{raw}}): 2.0.0-rc.1 never becomes 2.0 or 2.
-        const isRaw = /\{\{\s*raw\s*\}\}/.test(pattern);
-        value = expand(pre && !isRaw ? '{{version}}' : pattern, semverVars, now);
-        latestCandidate ??= { version: v, preRelease: pre };
+        value = expand(pre && !isRawPattern(pattern) ? '{{version}}' : pattern, semverVars, now, commitDate);
+        latest = !pre;
+        candidate = { scheme: 'semver', version: v };
+        break;
+      }
+      case 'pep440': {
+        let raw = sourceOf(rule);
+        if (raw === undefined) break;
+        raw = applyMatch(rule, raw).replace(/\//g, '-');
+        const info = pep440.valid(raw) ? pep440.explain(raw) : null;
+        if (!info) {
+          warnings.push(`${rule.line}: ${raw} does not conform to PEP 440 (https://peps.python.org/pep-0440/)`);
+          break;
+        }
+        const version = pep440.clean(raw) ?? raw;
+        const pattern = rule.attrs.pattern as string;
+        if (info.is_prerelease || info.is_postrelease || info.is_devrelease) {
+          // Pre-, post- and dev releases only get their normalised version (or {{raw}}).
+          value = isRawPattern(pattern) ? raw : version;
+        } else {
+          const pepVars = {
+            ...vars,
+            raw,
+            version,
+            major: String(pep440.major(raw)),
+            minor: String(pep440.minor(raw)),
+            patch: String(pep440.patch(raw)),
+          };
+          value = expand(pattern, pepVars, now, commitDate);
+          latest = true;
+        }
+        candidate = { scheme: 'pep440', version };
+        break;
+      }
+      case 'match': {
+        const raw = sourceOf(rule);
+        if (raw === undefined) break;
+        const m = raw.match(compilePattern(rule.attrs.pattern as string) as RegExp);
+        if (!m) {
+          warnings.push(`${rule.line}: ${rule.attrs.pattern} does not match ${raw}`);
+          break;
+        }
+        const group = m[Number(rule.attrs.group)];
+        if (group === undefined) {
+          warnings.push(`${rule.line}: group ${rule.attrs.group} does not exist in ${rule.attrs.pattern}`);
+          break;
+        }
+        value = group;
+        latest = true;
+        candidate = candidateOf(group);
         break;
       }
       case 'edge': {
         const branch = rule.attrs.branch ? g(rule.attrs.branch) : ctx.payload.repository?.default_branch;
-        if (branch && branchOf(ctx) === branch && ctx.ref.startsWith('refs/heads/')) value = 'edge';
+        if (ref.startsWith('refs/heads/') && branch && branchOf(ctx) === branch) value = 'edge';
         break;
       }
       case 'ref':
-        if (rule.attrs.event === 'branch' && ctx.ref.startsWith('refs/heads/')) value = (branchOf(ctx) as string).replace(/\//g, '-');
+        if (rule.attrs.event === 'branch' && ref.startsWith('refs/heads/')) value = branchOf(ctx) as string;
         else if (rule.attrs.event === 'tag' && gitTag !== undefined) {
-          value = gitTag.replace(/\//g, '-');
-          const v = parseVersion(gitTag);
-          latestCandidate ??= { ...(v ? { version: v } : {}), preRelease: (v?.prerelease.length ?? 0) > 0 };
-        } else if (rule.attrs.event === 'pr' && isPullRequest(ctx)) {
-          const n = pullRequestNumber(ctx);
-          if (n !== undefined) value = String(n);
-        }
+          value = gitTag;
+          latest = true;
+          candidate = candidateOf(gitTag);
+        } else if (rule.attrs.event === 'pr' && ref.startsWith('refs/pull/'))
+          value = ref.slice('refs/pull/'.length).replace(/\/merge$/, '');
         break;
       case 'raw':
         value = g(rule.attrs.value as string);
         break;
       case 'sha':
-        if (commit) value = rule.attrs.format === 'long' ? commit : commit.slice(0, 7);
+        if (commit) value = rule.attrs.format === 'long' ? commit : shortSha;
         break;
     }
-    if (value === undefined || value === '') continue;
-    produced.push(sanitizeTag(withAffixes(value, rule)));
+    if (value === undefined) {
+      notes.push(`${rule.line}: nothing for this ${ctx.eventName} event on ${ref}`);
+      continue;
+    }
+    const tag = sanitizeTag(withAffixes(value, rule));
+    if (tag === '') continue;
+    produced.push(tag);
+    first ??= { latest, ...(candidate ? { candidate } : {}) };
   }
 
   const tags = [...new Set(produced)];
   let latest = false;
   let latestReason: string;
-  if (flavor.latest === 'true') {
+  if (tags.length === 0) {
+    latestReason = 'no tag';
+  } else if (flavor.latest === 'true') {
     latest = true;
     latestReason = 'flavor latest=true';
   } else if (flavor.latest === 'false') {
     latestReason = 'flavor latest=false';
-  } else if (!latestCandidate) {
-    latestReason = 'not a tag push';
-  } else if (latestCandidate.preRelease) {
-    latestReason = `${latestCandidate.version?.version} is a pre-release`;
+  } else if (!first?.latest) {
+    latestReason = first?.candidate ? `${first.candidate.version} is a pre-release` : 'the first tag is not a release';
+  } else if (!first.candidate || first.candidate.scheme === 'none') {
+    latest = true;
+    latestReason = 'tag push';
+  } else if (options.existingTags === undefined) {
+    latest = true;
+    latestReason = `${first.candidate.version} is a release (the repository's tags were not read)`;
   } else {
-    const highest = latestCandidate.version ? highestRelease(options.existingTags ?? []) : undefined;
-    if (highest && latestCandidate.version && semver.gt(highest, latestCandidate.version)) {
-      latestReason = `${latestCandidate.version.version} is older than ${highest.version}, the highest release in the repository`;
-    } else {
+    const higher = higherRelease(first.candidate, options.existingTags);
+    const shown = String(first.candidate.version);
+    if (higher) latestReason = `${shown} is older than ${higher}, the highest release in the repository`;
+    else {
       latest = true;
-      latestReason = latestCandidate.version ? `${latestCandidate.version.version} is the highest release` : 'tag push';
+      latestReason = `${shown} is the highest release`;
     }
   }
   if (latest) {
@@ -352,46 +530,105 @@ export function computeTags(options: MetaOptions): MetaResult {
     const name = sanitizeTag(`${prefix}latest${suffix}`);
     if (!tags.includes(name)) tags.push(name);
   }
-  return { version: tags[0] ?? '', tags, latest, latestReason, commit, notes };
+  return { version: tags[0] ?? '', tags, latest, latestReason, commit, notes, warnings };
 }
 
 export interface LabelOptions {
   context: GitContext;
   version: string;
-  /** Extra labels (the `labels` input); they win over the generated ones. */
-  labels?: Readonly<Record<string, string>>;
+  /**
+   * The `labels` input lines (`key=value`; expressions such as `{{branch}}` expanded; a line
+   * without `=` is dropped with a warning). They win over the generated labels.
+   */
+  labels?: readonly string[];
+  /** Collects the warnings about dropped lines. */
+  warnings?: string[];
 }
 
 /**
- * OCI labels (org.opencontainers.image.*) from the repository in the event payload, where known,
- * then the extra labels.
+ * The labels: the eight OCI labels (org.opencontainers.image.*, empty when the payload does not
+ * know them, as metadata-action writes them) then the extra labels, sorted by key.
  */
 export function computeLabels(options: LabelOptions): Record<string, string> {
   const ctx = options.context;
   const repo = ctx.payload.repository ?? {};
-  const out: Record<string, string> = {};
-  const set = (key: string, value: string | null | undefined) => {
-    if (value) out[`org.opencontainers.image.${key}`] = value;
-  };
-  set('title', repo.name);
-  set('description', repo.description);
-  set('url', repo.html_url);
-  set('source', repo.html_url);
-  set('version', options.version);
-  set('created', createdOf(ctx));
-  set('revision', commitOf(ctx));
-  set('licenses', repo.license?.spdx_id && repo.license.spdx_id !== 'NOASSERTION' ? repo.license.spdx_id : undefined);
-  return { ...out, ...options.labels };
+  const base: [string, string][] = [
+    ['title', repo.name ?? ''],
+    ['description', repo.description ?? ''],
+    ['url', repo.html_url ?? ''],
+    ['source', repo.html_url ?? ''],
+    ['version', options.version],
+    ['created', createdOf(ctx)],
+    ['revision', commitOf(ctx)],
+    ['licenses', repo.license?.spdx_id ?? ''],
+  ];
+  const map = new Map(base.map(([k, v]) => [`org.opencontainers.image.${k}`, v]));
+  const extra = options.labels ?? [];
+  if (extra.length > 0) {
+    const now = ctx.now ?? new Date();
+    const isDefault = isDefaultBranch(ctx);
+    const vars = {
+      branch: branchOf(ctx) ?? '',
+      tag: tagOf(ctx) ?? '',
+      sha: commitOf(ctx).slice(0, ctx.shortShaLength ?? 7),
+      base_ref: baseRefOf(ctx),
+      is_default_branch: String(isDefault),
+      is_not_default_branch: String(!isDefault),
+    };
+    for (const line of extra) {
+      const text = expand(line, vars, now, commitDateOf(ctx));
+      const eq = text.indexOf('=');
+      if (eq < 0) {
+        options.warnings?.push(`Input 'labels': '${line}' has no '=' and is left out (expected key=value)`);
+        continue;
+      }
+      map.set(text.slice(0, eq), text.slice(eq + 1));
+    }
+  }
+  return Object.fromEntries([...map].sort((a, b) => a[0].localeCompare(b[0])));
+}
+
+/** Checks the `labels` lines before anything runs: expressions must be known ones. */
+export function checkLabelLines(lines: readonly string[], input = 'labels'): void {
+  for (const line of lines) {
+    const expr = findBadExpression(line, GLOBALS);
+    if (expr) throw new InputError(input, line, `unknown expression ${expr}; known: ${KNOWN_GLOBALS}`);
+  }
 }
 
 /**
- * Build args added unless the user gave them: BUILD_DATE (RFC 3339, the created label: the
- * commit's timestamp when the event has it) and
- * VCS_REF (the commit).
+ * Build args added unless the user gave them: BUILD_DATE (RFC 3339, the created label: the build
+ * time) and VCS_REF (the commit).
  */
 export function defaultBuildArgs(ctx: GitContext, given: Readonly<Record<string, string>>): Record<string, string> {
   const out = { ...given };
   if (out.BUILD_DATE === undefined) out.BUILD_DATE = createdOf(ctx);
   if (out.VCS_REF === undefined) out.VCS_REF = commitOf(ctx);
   return out;
+}
+
+/**
+ * Full references: every tag for every enabled image, image by image (metadata-action's order);
+ * the bare tag names when no image is enabled.
+ */
+export function imageTags(images: readonly { name: string; enable: boolean }[], tags: readonly string[]): string[] {
+  const names = images.filter((i) => i.enable).map((i) => i.name);
+  return names.length === 0 ? [...tags] : names.flatMap((name) => tags.map((t) => `${name}:${t}`));
+}
+
+/**
+ * Annotations as metadata-action writes them without an `annotations` input: the OCI labels,
+ * each prefixed with each level (DOCKER_METADATA_ANNOTATIONS_LEVELS, `manifest` by default).
+ */
+export function computeAnnotations(ctx: GitContext, version: string, levels: readonly string[] = ['manifest']): string[] {
+  const base = Object.entries(computeLabels({ context: ctx, version }));
+  return levels.flatMap((level) => base.map(([k, v]) => `${level}:${k}=${v}`));
+}
+
+/** metadata-action's `json` output: `tags` (full references), `tag-names`, `labels`, `annotations`. */
+export interface MetadataJson {
+  tags: string[];
+  'tag-names': string[];
+  labels: Record<string, string>;
+  annotations: string[];
 }

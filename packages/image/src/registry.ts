@@ -54,6 +54,23 @@ function isLoopback(host: string): boolean {
 
 const isTransient = (err: unknown) => !(err instanceof HttpError) || err.status === 429 || err.status >= 500 || err.status === 408;
 
+export interface Manifest {
+  bytes: Uint8Array;
+  mediaType: string;
+  digest?: string;
+}
+
+/** The first error of a registry's JSON error body (`{"errors":[{"code","message"}]}`), if any. */
+async function registryErrorOf(r: Response): Promise<string | undefined> {
+  try {
+    const body = (await r.json()) as { errors?: { code?: string; message?: string }[] };
+    const e = body.errors?.[0];
+    return e ? [e.code, e.message].filter(Boolean).join(': ') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Talks to one registry; remembers the scheme and the auth header that worked. */
 export class RegistryClient {
   readonly registry: string;
@@ -104,10 +121,14 @@ export class RegistryClient {
   }
 
   /** One request, answering an auth challenge once. */
-  private async request(path: string, init: { method: string; headers?: Record<string, string> }): Promise<Response> {
+  private async request(path: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }): Promise<Response> {
     const base = await this.baseUrl();
     const send = (auth?: string) =>
-      this.fetch(`${base}${path}`, { method: init.method, headers: { ...init.headers, ...(auth ? { authorization: auth } : {}) } });
+      this.fetch(`${base}${path}`, {
+        method: init.method,
+        headers: { ...init.headers, ...(auth ? { authorization: auth } : {}) },
+        ...(init.body ? { body: init.body } : {}),
+      });
     let r = await send(this.authHeader);
     if (r.status === 401) {
       const challenge = r.headers.get('www-authenticate');
@@ -141,6 +162,36 @@ export class RegistryClient {
       const digest = r.headers.get('docker-content-digest');
       if (!digest) throw new HttpError(502, 'the registry sent no Docker-Content-Digest header', null);
       return digest;
+    });
+  }
+
+  /** The manifest of `repository:reference` as stored (bytes and media type), to put it under another tag unchanged. */
+  async getManifest(repository: string, reference: string): Promise<Manifest> {
+    return this.withRetry(`reading the manifest ${this.registry}/${repository}@${reference}`, async () => {
+      const r = await this.request(`/v2/${repository}/manifests/${reference}`, { method: 'GET', headers: { accept: MANIFEST_ACCEPT } });
+      if (!r.ok) throw new HttpError(r.status, `the registry answered ${r.status}`, r.headers.get('retry-after'));
+      const mediaType = r.headers.get('content-type') ?? '';
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      return { bytes, mediaType, digest: r.headers.get('docker-content-digest') ?? undefined };
+    });
+  }
+
+  /**
+   * Puts a manifest (as read by getManifest) under a tag: moving a tag without uploading
+   * anything else. Returns the digest the registry stored.
+   */
+  async putManifest(repository: string, tag: string, manifest: Manifest): Promise<string | undefined> {
+    return this.withRetry(`moving ${this.registry}/${repository}:${tag}`, async () => {
+      const r = await this.request(`/v2/${repository}/manifests/${tag}`, {
+        method: 'PUT',
+        headers: { 'content-type': manifest.mediaType },
+        body: manifest.bytes,
+      });
+      if (!r.ok) {
+        const detail = await registryErrorOf(r);
+        throw new HttpError(r.status, `the registry answered ${r.status}${detail ? ` (${detail})` : ''}`, r.headers.get('retry-after'));
+      }
+      return r.headers.get('docker-content-digest') ?? undefined;
     });
   }
 

@@ -356,6 +356,8 @@ describe('reading results', () => {
     ['Put "http://r/v2/app/blobs/uploads/": read: connection reset by peer', true],
     ['toomanyrequests: Too Many Requests', true],
     ['net/http: TLS handshake timeout', true],
+    ['Put "http://127.0.0.1:5000/v2/app/manifests/main": EOF', true],
+    ['unexpected EOF', true],
     ['unauthorized: authentication required', false],
     ['denied: requested access to the resource is denied', false],
     ['name unknown: repository name not known to registry', false],

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { recordingLogger } from '@tripo04os/common';
-import { type BuildSpec, buildAndPush, login } from '../src/index.ts';
+import { type BuildSpec, buildImage, errorLine, login, pushReference } from '../src/index.ts';
 
 const DIGEST = `sha256:${'e'.repeat(64)}`;
 let dir: string;
@@ -70,42 +70,51 @@ const spec = (): BuildSpec => ({
 const calls = async () => (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
 
 describe('docker driver', () => {
+  test('build: labels in one Dockerfile step on stdin, the image ID from the iid file, nothing pushed', async () => {
+    const out = await buildImage('docker', spec(), { logger: recordingLogger(), env });
+    expect(out.imageId).toBe(`sha256:${'f'.repeat(64)}`);
+    expect(out.digest).toBeUndefined();
+    expect(await readFile(join(dir, 'stdin-build'), 'utf8')).toBe('FROM scratch\nLABEL "org.opencontainers.image.version"="1.2.3"\n');
+    expect((await calls())[0]).not.toContain('--label');
+    expect((await calls()).some((c) => c.startsWith('push'))).toBe(false);
+  });
+
   test('transient push errors are retried; the digest comes from the push output', async () => {
     const logger = recordingLogger();
-    const out = await buildAndPush('docker', spec(), {
+    const digest = await pushReference('docker', 'r:5000/app:1.2.3', {
       logger,
       env: { ...env, FAIL_PUSHES: '2', FAIL_MESSAGE: 'received unexpected HTTP status: 503 Service Unavailable' },
       retryBaseDelayMs: 5,
     });
-    expect(out.digest).toBe(DIGEST);
-    expect(out.imageId).toBe(`sha256:${'f'.repeat(64)}`);
-    expect(out.pushed).toEqual(['r:5000/app:1.2.3', 'r:5000/app:1.2']);
-    expect((await calls()).filter((c) => c.startsWith('push'))).toEqual([
-      'push r:5000/app:1.2.3',
-      'push r:5000/app:1.2.3',
-      'push r:5000/app:1.2.3',
-      'push r:5000/app:1.2',
-    ]);
+    expect(digest).toBe(DIGEST);
+    expect(await calls()).toEqual(['push r:5000/app:1.2.3', 'push r:5000/app:1.2.3', 'push r:5000/app:1.2.3']);
     expect(logger.lines.filter((l) => l.startsWith('warning: docker push r:5000/app:1.2.3 failed (attempt'))).toHaveLength(2);
-    // The labels went into the Dockerfile on stdin, not into --label steps.
-    expect(await readFile(join(dir, 'stdin-build'), 'utf8')).toBe('FROM scratch\nLABEL "org.opencontainers.image.version"="1.2.3"\n');
-    expect((await calls())[0]).not.toContain('--label');
+  });
+
+  test('a plain EOF (the registry closed the connection) is transient too', async () => {
+    const digest = await pushReference('docker', 'r:5000/app:1.2.3', {
+      logger: recordingLogger(),
+      env: { ...env, FAIL_PUSHES: '1', FAIL_MESSAGE: 'Put "http://r:5000/v2/app/manifests/1.2.3": EOF' },
+      retryBaseDelayMs: 5,
+    });
+    expect(digest).toBe(DIGEST);
+    expect(await calls()).toHaveLength(2);
   });
 
   test('a denied push fails at once with one line', async () => {
     await expect(
-      buildAndPush('docker', spec(), {
+      pushReference('docker', 'r:5000/app:1.2.3', {
         logger: recordingLogger(),
         env: { ...env, FAIL_PUSHES: '9', FAIL_MESSAGE: 'denied: requested access to the resource is denied' },
         retryBaseDelayMs: 5,
       }),
     ).rejects.toThrow('docker push r:5000/app:1.2.3 failed: denied: requested access to the resource is denied');
-    expect((await calls()).filter((c) => c.startsWith('push'))).toHaveLength(1);
+    expect(await calls()).toHaveLength(1);
   });
 
   test('transient errors that do not stop give up after the attempts', async () => {
     await expect(
-      buildAndPush('docker', spec(), {
+      pushReference('docker', 'r:5000/app:1.2.3', {
         logger: recordingLogger(),
         env: { ...env, FAIL_PUSHES: '9', FAIL_MESSAGE: 'read: connection reset by peer' },
         retryBaseDelayMs: 5,
@@ -114,14 +123,19 @@ describe('docker driver', () => {
     ).rejects.toThrow('docker push r:5000/app:1.2.3 failed: read: connection reset by peer (gave up after 3 attempts)');
   });
 
-  test('no push: built only', async () => {
-    const out = await buildAndPush('docker', { ...spec(), push: false }, { logger: recordingLogger(), env });
-    expect(out.digest).toBeUndefined();
-    expect((await calls()).some((c) => c.startsWith('push'))).toBe(false);
+  test("docker's real error line, not its usage text", () => {
+    const out = `invalid argument "r:5000/app:-bad" for "-t, --tag" flag: invalid reference format
+
+Usage:  docker build [OPTIONS] PATH | URL | -
+
+Run 'docker build --help' for more information
+`;
+    expect(errorLine(out)).toBe('invalid argument "r:5000/app:-bad" for "-t, --tag" flag: invalid reference format');
+    expect(errorLine('')).toBe('no output');
   });
 
   test('buildx: one command pushes every tag; digest and image ID from its metadata file; transient failures retried', async () => {
-    const out = await buildAndPush(
+    const out = await buildImage(
       'buildx',
       { ...spec(), platforms: ['linux/amd64', 'linux/arm64'] },
       {

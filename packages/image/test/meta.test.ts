@@ -236,9 +236,49 @@ describe('computeTags', () => {
   });
 });
 
+describe('pull_request_target (security: a PR run must never tag as the base branch)', () => {
+  // What the runner sends: GITHUB_REF is the base branch, GITHUB_SHA its last commit, the payload
+  // the pull request (from a fork, say) that asks to be merged into it.
+  const target: GitContext = {
+    eventName: 'pull_request_target',
+    ref: 'refs/heads/main',
+    sha: SHA,
+    payload: {
+      action: 'synchronize',
+      number: 15,
+      repository,
+      pull_request: { number: 15, head: { sha: HEAD_SHA, ref: 'patch-1' }, base: { ref: 'main', sha: SHA } },
+    },
+    now: NOW,
+  };
+
+  test('neither the branch rule nor {{is_default_branch}} fires, so no :latest or :main', () => {
+    const r = computeTags({
+      rules: parseTagRules([
+        'type=raw,value=latest,enable={{is_default_branch}}',
+        'type=ref,event=branch',
+        'type=edge',
+        'type=ref,event=pr',
+      ]),
+      context: target,
+    });
+    expect(r.tags).toEqual(['pr-15']);
+    expect(r.latest).toBe(false);
+  });
+
+  test('the default rules give the pull request tag and the head commit only', () => {
+    expect(computeTags({ rules: parseTagRules(DEFAULT_TAG_RULES), context: target }).tags).toEqual(['sha-bbbbbbb']);
+  });
+});
+
 describe('parseTagRules rejects bad rules with one line', () => {
   test.each([
-    ['type=match,pattern=v(.*)', "Input 'tags' has the value 'type=match,pattern=v(.*)': unknown tag rule type 'match'"],
+    ['type=nightly', "Input 'tags' has the value 'type=nightly': unknown tag rule type 'nightly'"],
+    ['type=match', 'type=match needs a pattern'],
+    ['type=match,pattern=v(', 'pattern is not a regular expression'],
+    ['type=match,pattern=v(.*),group=one', "group must be the number of a capture group, not 'one'"],
+    ['type=pep440', 'type=pep440 needs a pattern'],
+    ['type=semver,pattern={{version}},match=(', 'match is not a regular expression'],
     ['type=semver,pattern={{build}}', 'unknown tag rule pattern {{build}}'],
     ['type=semver', 'type=semver needs a pattern'],
     ['type=ref', 'type=ref needs event=branch, event=tag or event=pr'],
@@ -291,24 +331,43 @@ describe('labels and build args', () => {
     });
   });
 
-  test('pull requests label the head commit; unknown fields are left out; extra labels win', () => {
+  test('pull requests label the head commit; unknown fields are empty; extra labels win, sorted by key', () => {
     const ctx: GitContext = { ...pr, payload: { ...pr.payload, repository: { name: 'ai-support' } } };
-    expect(computeLabels({ context: ctx, version: 'pr-7', labels: { 'org.opencontainers.image.title': 'Custom', team: 'ops' } })).toEqual({
-      'org.opencontainers.image.title': 'Custom',
-      'org.opencontainers.image.version': 'pr-7',
+    expect(computeLabels({ context: ctx, version: 'pr-7', labels: ['org.opencontainers.image.title=Custom', 'team=ops'] })).toEqual({
       'org.opencontainers.image.created': '2026-11-27T04:30:00.000Z',
+      'org.opencontainers.image.description': '',
+      'org.opencontainers.image.licenses': '',
       'org.opencontainers.image.revision': HEAD_SHA,
+      'org.opencontainers.image.source': '',
+      'org.opencontainers.image.title': 'Custom',
+      'org.opencontainers.image.url': '',
+      'org.opencontainers.image.version': 'pr-7',
       team: 'ops',
     });
   });
 
-  test('created and BUILD_DATE are the pushed commit time when the event has it', () => {
+  test('created and BUILD_DATE are the build time, even when the event has the commit time', () => {
     const ctx: GitContext = {
       ...push('refs/heads/main'),
       payload: { repository, head_commit: { id: SHA, timestamp: '2026-11-26T18:05:09+01:00' } },
     };
-    expect(computeLabels({ context: ctx, version: 'main' })['org.opencontainers.image.created']).toBe('2026-11-26T17:05:09.000Z');
-    expect(defaultBuildArgs(ctx, {}).BUILD_DATE).toBe('2026-11-26T17:05:09.000Z');
+    expect(computeLabels({ context: ctx, version: 'main' })['org.opencontainers.image.created']).toBe('2026-11-27T04:30:00.000Z');
+    expect(defaultBuildArgs(ctx, {}).BUILD_DATE).toBe('2026-11-27T04:30:00.000Z');
+  });
+
+  test('label lines: expressions expanded, a line without = dropped with a warning, = kept in values', () => {
+    const warnings: string[] = [];
+    const labels = computeLabels({
+      context: push('refs/heads/main'),
+      version: 'main',
+      labels: ['invalid', 'org.opencontainers.image.title=My=Title', 'build.branch={{branch}}-{{sha}}'],
+      warnings,
+    });
+    expect(labels['org.opencontainers.image.title']).toBe('My=Title');
+    expect(labels['build.branch']).toBe('main-90dd603');
+    expect(Object.keys(labels)).not.toContain('invalid');
+    expect(Object.keys(labels)).toEqual([...Object.keys(labels)].sort((a, b) => a.localeCompare(b)));
+    expect(warnings).toEqual(["Input 'labels': 'invalid' has no '=' and is left out (expected key=value)"]);
   });
 
   test('BUILD_DATE and VCS_REF are added unless given', () => {

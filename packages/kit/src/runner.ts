@@ -8,6 +8,7 @@ export const runnerLogger: Logger = {
   info: (m) => core.info(m),
   warning: (m) => core.warning(m),
   error: (m) => core.error(m),
+  notice: (m) => core.notice(m),
   group: (name, fn) => core.group(name, fn),
   mask: (s) => mask(s),
 };

@@ -1,4 +1,4 @@
-import { InputError, UserError } from '@tripo04os/common';
+import { InputError, imageRepository, isValidImageReference, UserError } from '@tripo04os/common';
 
 /** One `images` line: `deployment=image` or `deployment/container=image`. */
 export interface ImageEntry {
@@ -9,53 +9,11 @@ export interface ImageEntry {
   repository: string;
 }
 
-// Docker reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest].
-const DOMAIN = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const TAG = String.raw`[\w][\w.-]{0,127}`;
-const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
-const REFERENCE = new RegExp(`^(?:(${DOMAIN})/)?(${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export interface ParsedReference {
-  domain?: string;
-  path: string;
-  tag?: string;
-  digest?: string;
-}
-
-/** Parses an image reference; undefined when it is not one. */
-export function parseImageReference(ref: string): ParsedReference | undefined {
-  if (ref.length > 255 + 128 + 80) return undefined;
-  const m = REFERENCE.exec(ref);
-  if (!m) return undefined;
-  let domain = m[1];
-  let path = m[2] as string;
-  // "host/x" without a dot, colon or "localhost" is a Docker Hub path, not a domain.
-  if (domain && !/[.:[]/.test(domain) && domain !== 'localhost' && domain.toLowerCase() === domain) {
-    path = `${domain}/${path}`;
-    domain = undefined;
-  } else if (domain && domain !== domain.toLowerCase() && !/[.:[]/.test(domain)) {
-    return undefined; // upper case is only allowed in a real domain
-  }
-  if (path.length > 255) return undefined;
-  return { domain, path, tag: m[3], digest: m[4] };
-}
-
-export function isValidImageReference(ref: string): boolean {
-  return parseImageReference(ref) !== undefined;
-}
-
-/** The repository of a reference, normalised as Docker does (`nginx` → `docker.io/library/nginx`). */
-export function imageRepository(ref: string): string {
-  const p = parseImageReference(ref);
-  if (!p) return ref;
-  if (!p.domain || p.domain === 'docker.io' || p.domain === 'index.docker.io') {
-    return `docker.io/${p.path.includes('/') ? p.path : `library/${p.path}`}`;
-  }
-  return `${p.domain}/${p.path}`;
-}
+// The reference grammar has one home, @tripo04os/common's image-ref.ts; re-exported for callers of this package.
+export { imageRepository, isValidImageReference, type ParsedReference, parseImageReference } from '@tripo04os/common';
 
 /** Parses the `images` input (one entry per line). Throws an InputError naming the line. */
 export function parseImages(lines: readonly string[], input = 'images'): ImageEntry[] {

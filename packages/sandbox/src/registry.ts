@@ -110,6 +110,7 @@ export interface ImageReference {
   reference: string;
 }
 
+// Independent of @tripo04os/common's image-ref.ts on purpose (the sandbox must not share the actions' parser).
 /** Splits `host:port/repo[:tag|@digest]`; a missing tag is `latest`. */
 export function parseImageReference(ref: string): ImageReference | undefined {
   const slash = ref.indexOf('/');
@@ -274,10 +275,22 @@ export class RegistryClient {
     return { image: `${this.host}/${repository}:${tag}`, digest };
   }
 
-  async repositories(): Promise<string[]> {
-    const res = await this.#request('GET', '/v2/_catalog?n=10000');
-    if (res.status !== 200) throw new RegistryError(`catalog: ${res.status}`, res.status);
-    return ((await res.json()) as { repositories?: string[] }).repositories ?? [];
+  /**
+   * Every repository, page by page as the registry allows: it refuses a page size above its
+   * `catalog.maxentries` (1000 by default) with a 400, and says where the next page is in a
+   * `Link: </v2/_catalog?last=…&n=…>; rel="next"` header.
+   */
+  async repositories(pageSize = 100): Promise<string[]> {
+    const names: string[] = [];
+    let path: string | undefined = `/v2/_catalog?n=${pageSize}`;
+    while (path) {
+      const res = await this.#request('GET', path);
+      if (res.status !== 200) throw new RegistryError(`catalog: ${res.status}`, res.status);
+      names.push(...(((await res.json()) as { repositories?: string[] }).repositories ?? []));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      path = next ? new URL(next, 'http://registry').pathname + new URL(next, 'http://registry').search : undefined;
+    }
+    return names;
   }
 
   async tags(repository: string): Promise<string[]> {

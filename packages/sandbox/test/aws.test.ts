@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateRepositoryCommand,
+  DeleteRepositoryCommand,
   DescribeImageScanFindingsCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
@@ -153,6 +154,46 @@ describe('ECR', () => {
     await expect(ecr().send(new DescribeRepositoriesCommand({ repositoryNames: [`missing-${unique()}`] }))).rejects.toMatchObject({
       name: 'RepositoryNotFoundException',
       message: expect.stringContaining('does not exist in the registry'),
+    });
+  });
+
+  test('listing every repository (no repositoryNames, as aws ecr describe-repositories does), in pages with maxResults/nextToken', async () => {
+    const created = [`list-a-${unique()}`, `list-b-${unique()}`];
+    for (const repositoryName of created) await ecr().send(new CreateRepositoryCommand({ repositoryName }));
+    const pushed = `list-pushed-${unique()}`;
+    await sandboxControl().pushImage(pushed, 'v1'); // in the registry only: ECR shows it too
+    const all = (await ecr().send(new DescribeRepositoriesCommand({}))).repositories?.map((r) => r.repositoryName) ?? [];
+    expect(all).toEqual(expect.arrayContaining([...created, pushed]));
+    expect([...all].sort()).toEqual(all);
+    const paged: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await ecr().send(new DescribeRepositoriesCommand({ maxResults: 2, ...(nextToken ? { nextToken } : {}) }));
+      expect(page.repositories?.length).toBeLessThanOrEqual(2);
+      paged.push(...(page.repositories?.map((r) => r.repositoryName as string) ?? []));
+      nextToken = page.nextToken;
+      pages++;
+    } while (nextToken);
+    expect(paged).toEqual(all);
+    expect(pages).toBe(Math.ceil(all.length / 2));
+    await expect(
+      ecr().send(new DescribeRepositoriesCommand({ repositoryNames: [created[0] as string], maxResults: 2 })),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
+  test('DeleteRepository removes an empty repository and refuses one with images unless forced', async () => {
+    const empty = `del-${unique()}`;
+    await ecr().send(new CreateRepositoryCommand({ repositoryName: empty }));
+    await ecr().send(new DeleteRepositoryCommand({ repositoryName: empty }));
+    await expect(ecr().send(new DescribeRepositoriesCommand({ repositoryNames: [empty] }))).rejects.toMatchObject({
+      name: 'RepositoryNotFoundException',
+    });
+    const full = `del-full-${unique()}`;
+    await ecr().send(new CreateRepositoryCommand({ repositoryName: full }));
+    await sandboxControl().pushImage(full, 'v1');
+    await expect(ecr().send(new DeleteRepositoryCommand({ repositoryName: full }))).rejects.toMatchObject({
+      name: 'RepositoryNotEmptyException',
     });
   });
 

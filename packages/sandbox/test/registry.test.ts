@@ -59,3 +59,16 @@ test('image references are split into host, repository and tag or digest', () =>
 test('POST /images rejects a bad repository name', async () => {
   await expect(control.pushImage('Bad_Name', 'v1')).rejects.toMatchObject({ status: 400 });
 });
+
+test('the catalog is read page by page, as the registry allows (it refuses a page size above its maximum)', async () => {
+  const names = [
+    `cat-a-${randomBytes(3).toString('hex')}`,
+    `cat-b-${randomBytes(3).toString('hex')}`,
+    `cat-c-${randomBytes(3).toString('hex')}`,
+  ];
+  for (const n of names) await control.pushImage(n, 'v1');
+  const whole = await client.repositories();
+  expect(whole).toEqual(expect.arrayContaining(names));
+  // Pages of two follow the Link header to the same list.
+  expect(await client.repositories(2)).toEqual(whole);
+});

@@ -149,13 +149,48 @@ export class Ecr {
         const names = input.repositoryNames;
         if (names !== undefined && !Array.isArray(names))
           throw new AwsError('InvalidParameterException', 400, 'repositoryNames must be a list');
+        const maxResults = input.maxResults;
+        if (
+          maxResults !== undefined &&
+          (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000)
+        )
+          throw new AwsError(
+            'InvalidParameterException',
+            400,
+            "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'",
+          );
         if (names?.length) {
+          if (maxResults !== undefined || input.nextToken !== undefined)
+            throw new AwsError('InvalidParameterException', 400, 'maxResults and nextToken cannot be used with repositoryNames');
           const repos: Repo[] = [];
           for (const n of names) repos.push(await this.#repo(String(n)));
           return { repositories: repos.map((r) => this.#describe(r)) };
         }
         for (const n of await this.#o.registry.repositories()) if (!this.#repos.has(n)) await this.#repo(n).catch(() => undefined);
-        return { repositories: [...this.#repos.values()].sort((a, b) => a.name.localeCompare(b.name)).map((r) => this.#describe(r)) };
+        const all = [...this.#repos.values()].sort((a, b) => a.name.localeCompare(b.name));
+        // nextToken: the name of the last repository of the previous page, base64 (opaque to clients).
+        const token = str(input, 'nextToken');
+        const after = token === undefined ? undefined : Buffer.from(token, 'base64').toString('utf8');
+        if (token !== undefined && !after) throw new AwsError('InvalidParameterException', 400, 'Invalid parameter at nextToken');
+        const from = after === undefined ? all : all.filter((r) => r.name > after);
+        const page = from.slice(0, maxResults ?? 1000);
+        const more = from.length > page.length;
+        return {
+          repositories: page.map((r) => this.#describe(r)),
+          ...(more ? { nextToken: Buffer.from((page.at(-1) as Repo).name).toString('base64') } : {}),
+        };
+      }
+      case 'DeleteRepository': {
+        const repo = await this.#repo(str(input, 'repositoryName', true));
+        if (input.force !== true && (await this.#o.registry.tags(repo.name)).length > 0)
+          throw new AwsError(
+            'RepositoryNotEmptyException',
+            400,
+            `The repository with name '${repo.name}' in registry with id '${this.#registryId}' cannot be deleted because it still contains images`,
+          );
+        this.#repos.delete(repo.name);
+        await this.#save();
+        return { repository: this.#describe(repo) };
       }
       case 'CreateRepository': {
         const name = str(input, 'repositoryName', true);

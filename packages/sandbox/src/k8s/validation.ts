@@ -58,6 +58,9 @@ function labelErrors(labels: unknown, field: string): StatusCause[] {
   return out;
 }
 
+// The sandbox's own reading of image references, kept apart from @tripo04os/common's image-ref.ts
+// on purpose: the sandbox plays the cluster the actions deploy to, so sharing their parser would
+// let a grammar bug pass both sides unseen. Independence is the point.
 const IMAGE_REF =
   /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
