@@ -14,6 +14,8 @@ let registered = false;
 export function registerJsonHook(): void {
   if (registered) return;
   registered = true;
+  // Under Jest (which refuses module hooks) its own ESM loader already accepts the JSON import.
+  if (process.env.JEST_WORKER_ID !== undefined) return;
   registerHooks({
     load(url, context, next) {
       if (url.endsWith('.json') && url.includes('/@actions/workflow-parser/') && !context.importAttributes?.type) {

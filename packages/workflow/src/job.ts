@@ -332,7 +332,7 @@ function jobCtx(
           }
         : {}),
     },
-    env: extra.env ?? { ...st.jobEnv },
+    env: extra.env ?? { ...st.globalEnv, ...st.jobEnv },
     vars: shared.vars,
     secrets: scope.secrets,
     inputs: extra.inputs ?? scope.inputs,
@@ -554,7 +554,7 @@ async function runScript(
   else throw new Error(`shell: ${shellVal}: expected bash, sh, python or a command template with {0}`);
   const file = join(st.runnerTemp, `${randomName()}${ext}`);
   writeFileSync(file, script);
-  const parts = template.split(/\s+/).filter(Boolean);
+  const parts = splitArgs(template);
   let cmd = parts[0] as string;
   if (cmd === 'python' && !hasProgram('python', st)) cmd = 'python3';
   const args = parts.slice(1).map((p) => p.replace('{0}', file));
@@ -576,6 +576,29 @@ async function runScript(
     throw new StepFailed();
   }
   return out.outputs;
+}
+
+/** Splits a shell template into words, honouring single and double quotes. */
+export function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let quote: string | null = null;
+  for (const c of s) {
+    if (quote) {
+      if (c === quote) quote = null;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else cur += c;
+  }
+  if (has || cur) out.push(cur);
+  return out;
 }
 
 const programCache = new Map<string, boolean>();

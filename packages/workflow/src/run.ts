@@ -344,6 +344,10 @@ function evalLiteral(t: TemplateToken | undefined): Json {
   return v?.value ?? null;
 }
 
+function evalLiteralTree(t: TemplateToken | undefined): Json {
+  return t ? evalToken(t, toData({}), { status: () => 'success' }) : null;
+}
+
 function dispatchInputs(doc: WorkflowDoc, opts: RunOptions): Record<string, Json> {
   const given = opts.inputs ?? {};
   if (opts.event !== 'workflow_dispatch') {
@@ -351,7 +355,8 @@ function dispatchInputs(doc: WorkflowDoc, opts: RunOptions): Record<string, Json
     if (names.length) throw new InvalidError(`--input ${names[0]}: inputs are given only with --event workflow_dispatch`);
     return {};
   }
-  const defs = (doc.template.events.workflow_dispatch?.inputs ?? {}) as Record<
+  // From the YAML itself: the parser's model has no `number` input type.
+  const defs = (evalLiteralTree(find(find(find(doc.root, 'on'), 'workflow_dispatch'), 'inputs')) ?? {}) as Record<
     string,
     { type?: string; required?: boolean; default?: Json; options?: string[] }
   >;
