@@ -256,12 +256,27 @@ export function failedMatrixRun(): FixtureRun {
   };
 }
 
+/** The secret the secret run's step printed; the runner wrote *** in its place everywhere. */
+export const SECRET = 'hunter2-7Qx9-s3cr3t';
+
+/** What the runner does to every line, summary and output before writing them. */
+export function mask(text: string, secrets: string[] = [SECRET]): string {
+  return secrets.reduce((t, s) => t.split(s).join('***'), text);
+}
+
 /**
- * A run whose step printed a secret that the runner masked as ***; its summary and log also
- * carry markup and script that must show as text.
+ * A run whose step printed a secret (masked as *** in what the runner wrote); its summary and
+ * log also carry markup and script that must show as text.
  */
 export function secretRun(): FixtureRun {
   const hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+  const printed = [
+    `Logging in with token ${SECRET}`,
+    `Authorization: Bearer ${SECRET}`,
+    hostile,
+    '</script><script>window.__pwned = 3</script>',
+  ];
+  const summary = `### Deploy\n\nToken: \`${SECRET}\`\n\n${hostile}\n\n[click](javascript:window.__pwned=4) · [docs](https://example.invalid/docs)\n\n![pixel](https://example.invalid/p.png)\n\n| k | v |\n| --- | --- |\n| password | ${SECRET} |\n`;
   return {
     workflow: 'Deploy <b>bold</b>',
     conclusion: 'success',
@@ -269,14 +284,9 @@ export function secretRun(): FixtureRun {
       {
         key: 'deploy',
         result: 'success',
-        steps: [
-          {
-            name: 'Log in',
-            lines: ['Logging in with token ***', 'Authorization: Bearer ***', hostile, '</script><script>window.__pwned = 3</script>'],
-          },
-        ],
-        outputs: { endpoint: 'https://127.0.0.1:6443', token: '***' },
-        summary: `### Deploy\n\nToken: \`***\`\n\n${hostile}\n\n[click](javascript:window.__pwned=4) · [docs](https://example.invalid/docs)\n\n![pixel](https://example.invalid/p.png)\n\n| k | v |\n| --- | --- |\n| password | *** |\n`,
+        steps: [{ name: 'Log in', lines: printed.map((l) => mask(l)) }],
+        outputs: { endpoint: 'https://127.0.0.1:6443', token: mask(SECRET) },
+        summary: mask(summary),
       },
     ],
   };
