@@ -1,101 +1,69 @@
-/// <reference lib="dom" />
-// Checks on an opened report page that several tests share.
+// Checks on an opened report page that several tests share. They read the page through
+// playwright's locators (no DOM types in this TypeScript program); the one check that must run
+// inside the page, the contrast measure, is the plain script contrast.js.
+import { readFile } from 'node:fs/promises';
 import type { FixtureRun } from '@tripo04os/report/fixtures';
 import type { Page } from 'playwright-core';
 
+/** The attribute `name` of every element matching `selector`, in document order. */
+export async function attrs(page: Page, selector: string, name: string): Promise<(string | null)[]> {
+  return Promise.all((await page.locator(selector).all()).map((l) => l.getAttribute(name)));
+}
+
+/** The job key of the focused element, if it is a job. */
+export async function focusedKey(page: Page): Promise<string | null> {
+  const focused = page.locator(':focus');
+  return (await focused.count()) ? focused.getAttribute('data-key') : null;
+}
+
+type Box = { x: number; y: number; width: number; height: number };
+
 /**
- * Every job of the run is a node with its result word; the edges are exactly the needs, each
- * drawn from its source node's box to its target node's box.
+ * Every job of the run is a node with its result word and icon; the edges are exactly the
+ * needs, each drawn from its source node's box to its target node's box.
  */
 export async function expectJobsAndEdges(page: Page, run: FixtureRun): Promise<void> {
-  const nodes = await page.locator('button.job').evaluateAll((bs) =>
-    bs.map((b) => {
-      const e = b as HTMLElement;
-      return {
-        key: e.dataset.key,
-        word: e.querySelector('.word')?.textContent,
-        icon: e.querySelector('svg use')?.getAttribute('href'),
-        box: [e.offsetLeft, e.offsetTop, e.offsetWidth, e.offsetHeight],
-      };
-    }),
-  );
-  expect(nodes.map((n) => [n.key, n.word]).sort()).toEqual(run.jobs.map((j) => [j.key, j.result]).sort());
-  for (const n of nodes) expect(n.icon).toBe(`#i-${n.word}`);
-  const edges = await page
-    .locator('svg.edges path.edge')
-    .evaluateAll((ps) =>
-      ps.map((p) => ({ from: p.getAttribute('data-from'), to: p.getAttribute('data-to'), d: p.getAttribute('d') ?? '' })),
-    );
+  const graph = (await page.locator('#graph').boundingBox()) as Box;
+  const nodes = new Map<string, { word: string | null; icon: string | null; box: Box }>();
+  for (const b of await page.locator('button.job').all()) {
+    const box = (await b.boundingBox()) as Box;
+    nodes.set((await b.getAttribute('data-key')) as string, {
+      word: await b.locator('.word').textContent(),
+      icon: await b.locator('svg use').getAttribute('href'),
+      box: { ...box, x: box.x - graph.x, y: box.y - graph.y },
+    });
+  }
+  expect([...nodes].map(([k, n]) => [k, n.word]).sort()).toEqual(run.jobs.map((j) => [j.key, j.result]).sort());
+  for (const n of nodes.values()) expect(n.icon).toBe(`#i-${n.word}`);
+  const from = await attrs(page, 'svg.edges path.edge', 'data-from');
+  const to = await attrs(page, 'svg.edges path.edge', 'data-to');
+  const d = await attrs(page, 'svg.edges path.edge', 'd');
   const needs = run.jobs.flatMap((j) => (j.needs ?? []).map((n) => `${n} -> ${j.key}`)).sort();
-  expect(edges.map((e) => `${e.from} -> ${e.to}`).sort()).toEqual(needs);
-  const box = new Map(nodes.map((n) => [n.key, n.box as [number, number, number, number]]));
-  const near = ([x, y]: number[], [bx, by, bw, bh]: [number, number, number, number]) =>
-    (x as number) >= bx - 2 && (x as number) <= bx + bw + 2 && (y as number) >= by - 2 && (y as number) <= by + bh + 2;
-  for (const e of edges) {
-    const pts = [...e.d.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
-    expect(near(pts[0] as number[], box.get(e.from as string)!)).toBe(true);
-    expect(near(pts.at(-1) as number[], box.get(e.to as string)!)).toBe(true);
+  expect(from.map((f, i) => `${f} -> ${to[i]}`).sort()).toEqual(needs);
+  const near = ([x, y]: number[], b: Box) =>
+    (x as number) >= b.x - 2 && (x as number) <= b.x + b.width + 2 && (y as number) >= b.y - 2 && (y as number) <= b.y + b.height + 2;
+  for (const [i, path] of d.entries()) {
+    const pts = [...(path ?? '').matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(near(pts[0] as number[], nodes.get(from[i] as string)!.box)).toBe(true);
+    expect(near(pts.at(-1) as number[], nodes.get(to[i] as string)!.box)).toBe(true);
   }
 }
 
 /** Presses Tab from the top of the page and returns the keys of the jobs that got the focus. */
 export async function tabThroughJobs(page: Page, jobs: number): Promise<Set<string>> {
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.evaluate('document.activeElement && document.activeElement.blur()');
   const reached = new Set<string>();
   for (let i = 0; i < jobs + 10; i++) {
     await page.keyboard.press('Tab');
-    const key = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.key);
+    const key = await focusedKey(page);
     if (key) reached.add(key);
   }
   return reached;
 }
 
-/**
- * Every visible piece of text whose contrast with the background behind it is below WCAG AA
- * (4.5:1, or 3:1 for large text), described as `text: ratio`.
- */
+const CONTRAST = readFile(new URL('./contrast.js', import.meta.url), 'utf8');
+
+/** Every visible text below WCAG AA contrast, as `text: ratio` (see contrast.js). */
 export async function contrastFailures(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const rgba = (c: string): number[] => {
-      const m = /rgba?\(([^)]+)\)/.exec(c);
-      if (!m) return [0, 0, 0, 0];
-      const p = (m[1] as string)
-        .split(/[\s,/]+/)
-        .filter(Boolean)
-        .map(Number);
-      return [p[0] ?? 0, p[1] ?? 0, p[2] ?? 0, p[3] ?? 1];
-    };
-    const lum = ([r, g, b]: number[]) => {
-      const f = (v: number) => {
-        const s = v / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      };
-      return 0.2126 * f(r as number) + 0.7152 * f(g as number) + 0.0722 * f(b as number);
-    };
-    const background = (el: Element | null): number[] => {
-      for (let e = el; e; e = e.parentElement) {
-        const c = rgba(getComputedStyle(e).backgroundColor);
-        if ((c[3] as number) > 0.5) return c;
-      }
-      return [255, 255, 255, 1];
-    };
-    const out: string[] = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    const seen = new Set<Element>();
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!el || seen.has(el) || !n.textContent?.trim()) continue;
-      seen.add(el);
-      if (el.closest('script, style, svg') || el.getClientRects().length === 0) continue;
-      const cs = getComputedStyle(el);
-      if (cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
-      const a = lum(rgba(cs.color));
-      const b = lum(background(el));
-      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      const size = Number.parseFloat(cs.fontSize);
-      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) out.push(`${n.textContent.trim().slice(0, 40)}: ${ratio.toFixed(2)}`);
-    }
-    return out;
-  });
+  return (await page.evaluate(await CONTRAST)) as string[];
 }

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The report page in a real browser (Debian's Chromium through playwright-core): what a person
 // sees and can reach, for run folders in the contract's shape written by the fixture writers.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -8,7 +7,7 @@ import { writeReport } from '@tripo04os/report';
 import { type FixtureRun, failedMatrixRun, greenRun, largeRun, SECRET, secretRun, writeRunFolder } from '@tripo04os/report/fixtures';
 import type { Page } from 'playwright-core';
 import { type Browser, launch, type Opened, openReport, shot } from './browser.ts';
-import { contrastFailures, expectJobsAndEdges, tabThroughJobs } from './page-checks.ts';
+import { attrs, contrastFailures, expectJobsAndEdges, focusedKey, tabThroughJobs } from './page-checks.ts';
 
 let browser: Browser;
 let tmp: string;
@@ -86,11 +85,7 @@ describe('report page in Chromium', () => {
     await expect(error.locator('.t').textContent()).resolves.toBe('Error: Process completed with exit code 1.');
     expect(await error.isVisible()).toBe(true);
     // The failed step is unfolded, the others folded; the group in it folded as on GitHub.
-    await expect(page.locator('#job .step > button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-expanded')))).resolves.toEqual([
-      'false',
-      'true',
-      'false',
-    ]);
+    await expect(attrs(page, '#job .step > button', 'aria-expanded')).resolves.toEqual(['false', 'true', 'false']);
     const group = page.locator('#job .log .group > button');
     await expect(group.getAttribute('aria-expanded')).resolves.toBe('false');
     await expect(page.locator('#job .log .group .body').count()).resolves.toBe(1);
@@ -117,7 +112,7 @@ describe('report page in Chromium', () => {
     const { page, requests, errors } = await open(file);
     await page.locator('button.job[data-key=deploy]').click();
     for (const b of await page.locator('#job [aria-expanded=false]').all()) await b.click();
-    const text = await page.evaluate(() => document.documentElement.outerHTML + document.body.innerText);
+    const text = (await page.content()) + (await page.locator('body').innerText());
     expect(text).not.toContain(SECRET);
     await expect(page.locator('#job .log .t').allTextContents()).resolves.toEqual([
       'Logging in with token ***',
@@ -128,12 +123,12 @@ describe('report page in Chromium', () => {
     const md = page.locator('#job .markdown');
     await expect(md.textContent()).resolves.toContain('<script>window.__pwned = 1</script>');
     await expect(md.locator('script, img, [onerror]').count()).resolves.toBe(0);
-    await expect(md.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).resolves.toEqual([
+    await expect(attrs(page, '#job .markdown a', 'href')).resolves.toEqual([
       'https://example.invalid/docs',
       'https://example.invalid/p.png',
     ]);
     await expect(page.locator('header h1').textContent()).resolves.toBe('Deploy <b>bold</b>');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
     await shot(page, 'secret');
@@ -176,21 +171,21 @@ describe('report page in Chromium', () => {
 
     await page.locator('button.job[data-key=build]').focus();
     await page.keyboard.press('ArrowRight');
-    await expect(page.evaluate(() => (document.activeElement as HTMLElement).dataset.key)).resolves.toBe('deploy');
+    await expect(focusedKey(page)).resolves.toBe('deploy');
     await page.keyboard.press('ArrowLeft');
-    await expect(page.evaluate(() => (document.activeElement as HTMLElement).dataset.key)).resolves.toBe('build');
+    await expect(focusedKey(page)).resolves.toBe('build');
     await page.locator('button.job[data-key="ci.test.3.11"]').focus();
     await page.keyboard.press('ArrowDown');
-    await expect(page.evaluate(() => (document.activeElement as HTMLElement).dataset.key)).resolves.toBe('ci.test.3.12');
+    await expect(focusedKey(page)).resolves.toBe('ci.test.3.12');
 
     await page.keyboard.press('Enter');
     await expect(detailsTitle(page)).resolves.toBe('ci / test (3.12)');
     // Focus moves to the details; Tab goes on into its controls; "Back to the graph" returns.
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('job-h');
+    await expect(page.locator(':focus').getAttribute('id')).resolves.toBe('job-h');
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Back to the graph');
+    await expect(page.locator(':focus').textContent()).resolves.toBe('Back to the graph');
     await page.keyboard.press('Enter');
-    await expect(page.evaluate(() => (document.activeElement as HTMLElement).dataset.key)).resolves.toBe('ci.test.3.12');
+    await expect(focusedKey(page)).resolves.toBe('ci.test.3.12');
     await expect(page.locator('button.job[aria-current=true]').getAttribute('data-key')).resolves.toBe('ci.test.3.12');
     // A link to the job (#job=KEY) opens it.
     await page.goto(`${page.url().split('#')[0]}#job=${encodeURIComponent('ci.test.3.12')}`);
@@ -209,7 +204,7 @@ describe('report page in Chromium', () => {
       await page.locator('button.job[data-result=failure]').click();
       await page.locator('#job .log .group > button').click();
       expect(await contrastFailures(page)).toEqual([]);
-      const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      const widths = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as number[];
       expect(widths[0]).toBeLessThanOrEqual(widths[1] as number);
       await shot(page, `contrast-${name}`, name === 'narrow');
       await page.close();
