@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from '@tripo04os/report';
+import { type Browser, launch, type Opened, openReport, shot } from '@tripo04os/report/browser';
 import { type FixtureRun, failedMatrixRun, greenRun, largeRun, SECRET, secretRun, writeRunFolder } from '@tripo04os/report/fixtures';
 import type { Page } from 'playwright-core';
-import { type Browser, launch, type Opened, openReport, shot } from './browser.ts';
 import { attrs, contrastFailures, expectJobsAndEdges, focusedKey, tabThroughJobs } from './page-checks.ts';
 
 let browser: Browser;

@@ -1,6 +1,8 @@
 /**
- * Debian's Chromium driven by playwright-core, a fresh profile per launch, nothing from the
- * network. Screenshots go to test-output/report/ at the repository root (git-ignored).
+ * `@tripo04os/report/browser`, for tests and benchmarks (needs the playwright-core
+ * devDependency and Debian's chromium from scripts/setup.sh): Debian's Chromium driven by
+ * playwright-core, a fresh profile per launch, no background networking. Screenshots go to
+ * test-output/report/ at the repository root (git-ignored).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
