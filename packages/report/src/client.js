@@ -167,20 +167,37 @@ function renderItems(container, items, showErrors) {
   step(upTo);
 }
 
-/** Pairs the job's steps with the log's sections: by name where they agree, else in order. */
+const RUNNER_STEPS = new Set(['Set up job', 'Complete job']);
+
+/**
+ * Pairs the job's steps with the log's sections (by name where they agree, else in order) and
+ * lists them in log order; a section no step claims (the runner's "Set up job") keeps its place,
+ * a step with no section (skipped) follows the step before it.
+ */
 function pairSteps(job, secs) {
-  const free = secs.filter((s) => !s.setup);
+  const used = new Set();
   const rows = [];
-  const setup = secs.find((s) => s.setup);
-  if (setup) rows.push({ name: setup.name, result: '', duration: '', sec: setup });
+  let last = -1;
   for (const [i, st] of job.steps.entries()) {
-    let idx = free.findIndex((s) => s.name === st.name);
-    if (idx < 0 && free[0] && !job.steps.slice(i + 1).some((o) => o.name === free[0].name)) idx = 0;
-    const sec = idx >= 0 ? free.splice(idx, 1)[0] : undefined;
-    rows.push({ name: st.name, result: st.result, duration: st.duration, sec });
+    let idx = secs.findIndex((s, j) => !used.has(j) && j > last && s.name === st.name);
+    if (idx < 0) {
+      const next = secs.findIndex((s, j) => !used.has(j) && j > last && !s.setup && !RUNNER_STEPS.has(s.name));
+      if (next >= 0 && !job.steps.slice(i + 1).some((o) => o.name === secs[next].name)) idx = next;
+    }
+    if (idx >= 0) {
+      used.add(idx);
+      last = idx;
+    }
+    rows.push({
+      name: st.name,
+      result: st.result,
+      duration: st.duration,
+      sec: idx >= 0 ? secs[idx] : undefined,
+      pos: idx >= 0 ? idx : last + 0.5 + i / 1e6,
+    });
   }
-  for (const s of free) rows.push({ name: s.name, result: '', duration: '', sec: s });
-  return rows;
+  for (const [j, s] of secs.entries()) if (!used.has(j)) rows.push({ name: s.name, result: '', duration: '', sec: s, pos: j - 1e-3 });
+  return rows.sort((a, b) => a.pos - b.pos);
 }
 
 function stepsEl(job) {

@@ -27,7 +27,7 @@ export interface FixtureJob {
   outputs?: Record<string, unknown>;
   annotations?: Annotation[];
   steps?: FixtureStep[];
-  /** Raw log lines written before the first step (the runner's set-up lines). */
+  /** Lines of the runner's own first section, `##[step]Set up job`. */
   setup?: string[];
   summary?: string;
 }
@@ -63,7 +63,7 @@ export async function writeRunFolder(dir: string, run: FixtureRun): Promise<stri
       return { id: `s${i + 1}`, name: s.name, outcome: conclusion, conclusion, started: iso(started), ended: iso(t) };
     });
     finished.set(j.key, t);
-    const log = [...(j.setup ?? []), ...(j.steps ?? []).flatMap((s) => [`##[step]${s.name}`, ...(s.lines ?? [])])];
+    const log = ['##[step]Set up job', ...(j.setup ?? []), ...(j.steps ?? []).flatMap((s) => [`##[step]${s.name}`, ...(s.lines ?? [])])];
     const skipped = j.result === 'skipped';
     if (!skipped) await writeFile(join(dir, 'logs', `${j.key}.log`), log.length ? `${log.join('\n')}\n` : '');
     if (j.summary !== undefined) {

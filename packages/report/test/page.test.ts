@@ -52,7 +52,7 @@ describe('report page in Chromium', () => {
     const table = page.locator('#job .markdown table');
     await expect(table.locator('th').allTextContents()).resolves.toEqual(['tag', 'digest', 'size']);
     await expect(table.locator('tbody tr').count()).resolves.toBe(2);
-    await expect(page.locator('#job .steps .sname').allTextContents()).resolves.toEqual(['Build and push']);
+    await expect(page.locator('#job .steps .sname').allTextContents()).resolves.toEqual(['Set up job', 'Build and push']);
     await expect(page.locator('#job .steps .sdur').allTextContents()).resolves.toEqual(['31.0s']);
 
     const art = page.locator('#artifacts tbody tr');
@@ -84,8 +84,15 @@ describe('report page in Chromium', () => {
     const error = page.locator('#job .log .l.error');
     await expect(error.locator('.t').textContent()).resolves.toBe('Error: Process completed with exit code 1.');
     expect(await error.isVisible()).toBe(true);
-    // The failed step is unfolded, the others folded; the group in it folded as on GitHub.
-    await expect(attrs(page, '#job .step > button', 'aria-expanded')).resolves.toEqual(['false', 'true', 'false']);
+    // The runner's set-up section first, then the steps; the failed step is unfolded, the
+    // others folded; the group in it folded as on GitHub.
+    await expect(page.locator('#job .step .sname').allTextContents()).resolves.toEqual([
+      'Set up job',
+      'Set up Python',
+      'Run pytest',
+      'Upload results',
+    ]);
+    await expect(attrs(page, '#job .step > button', 'aria-expanded')).resolves.toEqual(['false', 'false', 'true', 'false']);
     const group = page.locator('#job .log .group > button');
     await expect(group.getAttribute('aria-expanded')).resolves.toBe('false');
     await expect(page.locator('#job .log .group .body').count()).resolves.toBe(1);
@@ -111,10 +118,12 @@ describe('report page in Chromium', () => {
     expect(html).not.toContain(SECRET);
     const { page, requests, errors } = await open(file);
     await page.locator('button.job[data-key=deploy]').click();
-    for (const b of await page.locator('#job [aria-expanded=false]').all()) await b.click();
+    const folded = page.locator('#job [aria-expanded=false]');
+    while (await folded.count()) await folded.first().click();
     const text = (await page.content()) + (await page.locator('body').innerText());
     expect(text).not.toContain(SECRET);
     await expect(page.locator('#job .log .t').allTextContents()).resolves.toEqual([
+      '(no output)',
       'Logging in with token ***',
       'Authorization: Bearer ***',
       '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">',
