@@ -2,7 +2,6 @@
 // playwright's locators (no DOM types in this TypeScript program); the one check that must run
 // inside the page, the contrast measure, is the plain script contrast.js.
 import { readFile } from 'node:fs/promises';
-import type { FixtureRun } from '@tripo04os/report/fixtures';
 import type { Page } from 'playwright-core';
 
 /** The attribute `name` of every element matching `selector`, in document order. */
@@ -22,7 +21,7 @@ type Box = { x: number; y: number; width: number; height: number };
  * Every job of the run is a node with its result word and icon; the edges are exactly the
  * needs, each drawn from its source node's box to its target node's box.
  */
-export async function expectJobsAndEdges(page: Page, run: FixtureRun): Promise<void> {
+export async function expectJobsAndEdges(page: Page, run: { jobs: { key: string; result: string; needs?: string[] }[] }): Promise<void> {
   const graph = (await page.locator('#graph').boundingBox()) as Box;
   const nodes = new Map<string, { word: string | null; icon: string | null; box: Box }>();
   for (const b of await page.locator('button.job').all()) {
