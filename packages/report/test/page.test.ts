@@ -120,7 +120,7 @@ describe('report page in Chromium', () => {
     await page.locator('button.job[data-key=deploy]').click();
     const folded = page.locator('#job [aria-expanded=false]');
     while (await folded.count()) await folded.first().click();
-    const text = (await page.content()) + (await page.locator('body').innerText());
+    const text = (await page.content()) + (await page.locator('body').textContent());
     expect(text).not.toContain(SECRET);
     await expect(page.locator('#job .log .t').allTextContents()).resolves.toEqual([
       '(no output)',

@@ -168,7 +168,7 @@ describe('reports of real runs by the workflow runner', () => {
     let text = await page.content();
     for (const j of run.jobs) {
       await page.locator(`button.job[data-key="${j.key}"]`).click();
-      text += await page.locator('#job').innerText();
+      text += await page.locator('#job').textContent();
     }
     expect(text).not.toContain(SECRET);
     expect(await readFile(join(out, 'run.json'), 'utf8')).not.toContain(SECRET);
