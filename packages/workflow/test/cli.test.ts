@@ -3,7 +3,7 @@
  * 2 invalid workflow or command line), the run folder, and Ctrl-C (cancelled, services stopped).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -84,6 +84,12 @@ describe('CLI (npm run -s workflow -- run ...)', () => {
     expect(readFileSync(join(out, 'logs/hello.log'), 'utf8')).toContain('##[step]greet\nhello world with ***\n');
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('## Hello world');
     expect(r.stdout).not.toContain('tok-from-file-123');
+    // @tripo04os/report's page, written at the end of the run and rebuilt by `report OUT`
+    expect(r.stdout).toContain(`report: ${join(out, 'report.html')}`);
+    rmSync(join(out, 'report.html'));
+    const again = await npm(['report', out]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('tok-from-file-123');
   });
 
   it('exit 1 when a job fails; exit 2 with one line for a bad --input, nothing run', async () => {
