@@ -92,6 +92,8 @@ interface JobState {
   cancelled: () => boolean;
   jobEnv: Record<string, string>;
   timedOut: boolean;
+  /** A step of the job failed (without continue-on-error): job.status is 'failure'. */
+  failed: boolean;
 }
 
 function now(): string {
@@ -131,6 +133,7 @@ export async function runJob(shared: RunShared, scope: JobScope): Promise<JobOut
     cancelled: () => abort.signal.aborted,
     jobEnv: {},
     timedOut: false,
+    failed: false,
   };
   (st as JobState & { abort: AbortController }).abort = abort;
   let result: Result = 'success';
@@ -339,7 +342,11 @@ function jobCtx(
     strategy: scope.strategy,
     needs: scope.needs,
     steps: extra.steps ?? {},
-    job: { status: st.cancelled() ? 'cancelled' : 'success', services: st.services, container: { id: '', network: '' } },
+    job: {
+      status: st.cancelled() ? 'cancelled' : st.failed ? 'failure' : 'success',
+      services: st.services,
+      container: { id: '', network: '' },
+    },
     runner: {
       os: 'Linux',
       arch: runnerArch(),
@@ -512,7 +519,10 @@ async function runStep(st: JobState, frame: Frame, step: StepDef): Promise<void>
   }
   if (st.cancelled() && outcome === 'success' && st.timedOut) outcome = 'failure';
   const conclusion: Result = outcome === 'failure' && coe ? 'success' : outcome;
-  if (conclusion === 'failure') frame.failed = true;
+  if (conclusion === 'failure') {
+    frame.failed = true;
+    if (frame.depth === 0) st.failed = true;
+  }
   record(outcome, conclusion);
 }
 

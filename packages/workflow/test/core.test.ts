@@ -164,10 +164,13 @@ jobs:
       - if: failure()
         run: echo on-failure
       - if: always()
-        run: echo always
+        run: echo "always, job.status=$S"
+        env:
+          S: \${{ job.status }}
 `);
     expect(r.job('j').steps.map((s) => s.conclusion)).toEqual(['failure', 'skipped', 'success', 'success']);
     expect(r.log('j')).toContain('on-failure');
+    expect(r.log('j')).toContain('always, job.status=failure');
   });
 
   it(`env: workflow < job < step; GITHUB_ENV and GITHUB_PATH reach the later steps (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#environment-files)`, async () => {
