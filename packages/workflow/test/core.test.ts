@@ -589,6 +589,16 @@ jobs:
     expect(no.output).toContain('no changed file matches paths');
   });
 
+  it('schedule: github.event.schedule is the cron (https://docs.github.com/en/actions/reference/workflows-and-actions/events-that-trigger-workflows#schedule)', async () => {
+    const r = await run(
+      'on:\n  schedule:\n    - cron: "30 5 * * 1"\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: echo "cron=$C"\n        env:\n          C: ${{ github.event.schedule }}\n',
+      {
+        event: 'schedule',
+      },
+    );
+    expect(r.log('j')).toContain('cron=30 5 * * 1');
+  });
+
   it('the event the workflow does not handle runs nothing', async () => {
     const r = await run('on: pull_request\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: "true"\n');
     expect(r.record.jobs).toEqual([]);
