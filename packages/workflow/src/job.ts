@@ -5,11 +5,11 @@
  * https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_id
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { arch } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Job } from '@actions/workflow-parser/model/workflow-template';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
-import { parse as parseYaml } from 'yaml';
 import { condition, evalToken, find, type Json, type Status, str, toData } from './expr.ts';
 import { readKeyValueFile, readPathFile } from './files.ts';
 import { interpolate } from './interpolate.ts';
@@ -661,6 +661,11 @@ export function resolveActionDir(st: { shared: RunShared; workspace: string }, u
 
 export function unknownActionMessage(uses: string): string {
   return `uses: ${uses}: third-party actions cannot be fetched here and this one has no local stand-in (stand-ins: ${Object.keys(STANDINS).join(', ')}; map a repository with --repo-map OWNER/NAME=DIR)`;
+}
+
+/** yaml is loaded on first use (start-up time: most workflows run no action.yml). */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 }
 
 function readActionYaml(dir: string, uses: string): ActionYaml {
