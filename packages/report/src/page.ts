@@ -144,7 +144,7 @@ function graph(run: Run, layout: Layout): string {
   const edges = layout.edges
     .map(
       (e) =>
-        `<path class="edge" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}" d="${points(e.points)}" marker-end="url(#arrow)"/>`,
+        `<path class="edge" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}" data-needs="${escapeHtml(JSON.stringify(e.needs))}" d="${points(e.points)}" marker-end="url(#arrow)"/>`,
     )
     .join('');
   // Tab order follows the picture: left to right, then top to bottom.
