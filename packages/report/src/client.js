@@ -268,7 +268,18 @@ function render(job) {
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(', ')}`,
     );
-  const parts = [title, h('p', 'facts', facts.join(' · ')), back];
+  if (job.continueOnError) facts.push('continue-on-error');
+  const factsEl = h('p', 'facts', facts.join(' · '));
+  if (job.environment) {
+    factsEl.append(' · environment ');
+    const name = job.environment.url ? h('a', '', job.environment.name) : h('strong', '', job.environment.name);
+    if (job.environment.url) {
+      name.href = job.environment.url;
+      name.rel = 'noopener noreferrer';
+    }
+    factsEl.append(name);
+  }
+  const parts = [title, factsEl, back];
   if (job.annotations.length) parts.push(h('h3', '', `Annotations (${job.annotations.length})`), annotationsEl(job.annotations));
   parts.push(h('h3', '', 'Steps and log'), stepsEl(job));
   const outputs = Object.entries(job.outputs || {});

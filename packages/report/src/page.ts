@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '@tripo04os/common';
 import type { Layout } from './layout.ts';
-import { escapeHtml } from './markdown.ts';
+import { escapeHtml, safeHref } from './markdown.ts';
 import { type Annotation, elapsed, type Job, type Run } from './run.ts';
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -87,6 +87,8 @@ export interface JobData {
   outputs: Record<string, unknown>;
   annotations: Annotation[];
   steps: { name: string; result: string; duration: string }[];
+  environment: { name: string; url?: string } | null;
+  continueOnError: boolean;
   /** Index of the job's log data block, or -1 when the job has no log. */
   log: number;
   summary: string;
@@ -211,6 +213,10 @@ export function renderPage({ run, layout, logs, summaries }: PageInput): string 
       needs: j.needs,
       matrix: j.matrix,
       outputs: j.outputs,
+      environment: j.environment
+        ? { name: j.environment.name, ...(j.environment.url && safeHref(j.environment.url) ? { url: j.environment.url } : {}) }
+        : null,
+      continueOnError: j.continueOnError === true,
       annotations: j.annotations,
       steps: j.steps.map((s) => ({ name: s.name, result: s.conclusion, duration: duration(s.started, s.ended) })),
       log,

@@ -55,6 +55,10 @@ describe('report page in Chromium', () => {
     await expect(page.locator('#job .steps .sname').allTextContents()).resolves.toEqual(['Set up job', 'Build and push']);
     await expect(page.locator('#job .steps .sdur').allTextContents()).resolves.toEqual(['31.0s']);
 
+    await page.locator('button.job[data-key="deploy.rollout"]').click();
+    await expect(page.locator('#job > p.facts').textContent()).resolves.toContain('environment staging');
+    await expect(page.locator('#job > p.facts a').getAttribute('href')).resolves.toBe('https://staging.example.invalid/');
+
     const art = page.locator('#artifacts tbody tr');
     await expect(art.locator('td').allTextContents()).resolves.toEqual(['coverage', '2', '1.1 KiB']);
     await shot(page, 'green');
@@ -137,6 +141,9 @@ describe('report page in Chromium', () => {
       'https://example.invalid/p.png',
     ]);
     await expect(page.locator('header h1').textContent()).resolves.toBe('Deploy <b>bold</b>');
+    // An environment URL with a script scheme is shown as a name, not a link.
+    await expect(page.locator('#job > p.facts').textContent()).resolves.toContain('environment production');
+    await expect(page.locator('#job > p.facts a').count()).resolves.toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);
