@@ -36,7 +36,9 @@ describe('renderMarkdown (the one renderer for every summary)', () => {
     for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,x', 'vbscript:x']) {
       expect(safeHref(bad)).toBeUndefined();
       expect(renderMarkdown(`[label](<${bad}>)`)).not.toMatch(/href/);
+      expect(renderMarkdown(`[label][r]\n\n[r]: <${bad}>`)).not.toMatch(/href/);
     }
+    expect(renderMarkdown('see www.example.invalid')).toContain('href="http://www.example.invalid"');
   });
 
   it('never loads an image: it becomes a link to its source', () => {
