@@ -76,6 +76,11 @@ function duration(started?: string, ended?: string): string {
   return ms === undefined ? '' : formatDuration(ms);
 }
 
+/** A job or step that was skipped ran for no time worth showing (GitHub shows none). */
+function ranFor(result: string, started?: string, ended?: string): string {
+  return result === 'skipped' ? '' : duration(started, ended);
+}
+
 export interface JobData {
   key: string;
   path: string;
@@ -154,7 +159,7 @@ function graph(run: Run, layout: Layout): string {
   const buttons = nodes
     .map((n) => {
       const job = byKey.get(n.key) as Job;
-      const d = duration(job.started, job.ended);
+      const d = ranFor(job.result, job.started, job.ended);
       const aria = `${job.path}: ${job.result}${d ? `, ${d}` : ''}`;
       return `<button type="button" class="job ${resultClass(job.result)}" data-key="${escapeHtml(job.key)}" data-result="${escapeHtml(job.result)}" style="left:${n.x}px;top:${n.y}px;width:${n.width}px;height:${n.height}px" title="${escapeHtml(job.path)}" aria-label="${escapeHtml(aria)}">${icon(job.result)}<span class="name">${escapeHtml(n.label)}</span><span class="meta"><span class="word">${escapeHtml(job.result)}</span>${d ? ` · <span class="dur">${escapeHtml(d)}</span>` : ''}</span></button>`;
     })
@@ -208,7 +213,7 @@ export function renderPage({ run, layout, logs, summaries }: PageInput): string 
       key: j.key,
       path: j.path,
       result: j.result,
-      duration: duration(j.started, j.ended),
+      duration: ranFor(j.result, j.started, j.ended),
       started: when(j.started),
       needs: j.needs,
       matrix: j.matrix,
@@ -218,7 +223,7 @@ export function renderPage({ run, layout, logs, summaries }: PageInput): string 
         : null,
       continueOnError: j.continueOnError === true,
       annotations: j.annotations,
-      steps: j.steps.map((s) => ({ name: s.name, result: s.conclusion, duration: duration(s.started, s.ended) })),
+      steps: j.steps.map((s) => ({ name: s.name, result: s.conclusion, duration: ranFor(s.conclusion, s.started, s.ended) })),
       log,
       summary: summaries.get(j.key) ?? '',
     };

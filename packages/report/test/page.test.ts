@@ -73,6 +73,8 @@ describe('report page in Chromium', () => {
     const { page, errors } = await open(file);
     await expectJobsAndEdges(page, fixture);
     await expect(page.locator('button.job[data-result=skipped] .word').allTextContents()).resolves.toEqual(['skipped', 'skipped']);
+    await expect(page.locator('button.job[data-result=skipped] .dur').count()).resolves.toBe(0);
+    await expect(page.locator('button.job[data-result=failure] .dur').textContent()).resolves.toBe('3.5s');
     // The legs sit inside the matrix group, itself inside the reusable workflow's group.
     const box = async (sel: string) => (await page.locator(sel).boundingBox())!;
     const inside = (a: { x: number; y: number; width: number; height: number }, b: typeof a) =>
