@@ -23,6 +23,13 @@ function h(tag, cls, text) {
   return e;
 }
 
+/** The fold marker; the button's aria-expanded already tells assistive technology. */
+function chev() {
+  const c = h('span', 'chev', '▸');
+  c.setAttribute('aria-hidden', 'true');
+  return c;
+}
+
 function icon(name, cls) {
   const s = document.createElementNS(SVG, 'svg');
   s.setAttribute('class', `icon ${cls || ''}`);
@@ -129,7 +136,7 @@ function groupEl(g, showErrors) {
   const wrap = h('div', 'group');
   const btn = h('button');
   btn.type = 'button';
-  btn.append(h('span', 'n', String(g.n)), h('span', 'chev', '▸'), h('span', 't', g.text));
+  btn.append(h('span', 'n', String(g.n)), chev(), h('span', 't', g.text));
   const body = h('div', 'body');
   wrap.append(btn, body);
   foldable(btn, body, () => renderItems(body, g.items, showErrors), showErrors && g.error);
@@ -213,7 +220,7 @@ function stepsEl(job) {
     const btn = h('button');
     btn.type = 'button';
     const res = row.result || 'log';
-    btn.append(h('span', 'chev', '▸'), icon(res, rclass(res)), h('span', 'sname', row.name));
+    btn.append(chev(), icon(res, rclass(res)), h('span', 'sname', row.name));
     if (row.result) btn.append(h('span', `sres ${rclass(row.result)}`, row.result));
     if (row.duration) btn.append(h('span', 'sdur', row.duration));
     const body = h('div', 'log');
