@@ -23,6 +23,13 @@ function h(tag, cls, text) {
   return e;
 }
 
+/** The fold marker; the button's aria-expanded already tells assistive technology. */
+function chev() {
+  const c = h('span', 'chev', '▸');
+  c.setAttribute('aria-hidden', 'true');
+  return c;
+}
+
 function icon(name, cls) {
   const s = document.createElementNS(SVG, 'svg');
   s.setAttribute('class', `icon ${cls || ''}`);
@@ -129,7 +136,7 @@ function groupEl(g, showErrors) {
   const wrap = h('div', 'group');
   const btn = h('button');
   btn.type = 'button';
-  btn.append(h('span', 'n', String(g.n)), h('span', 'chev', '▸'), h('span', 't', g.text));
+  btn.append(h('span', 'n', String(g.n)), chev(), h('span', 't', g.text));
   const body = h('div', 'body');
   wrap.append(btn, body);
   foldable(btn, body, () => renderItems(body, g.items, showErrors), showErrors && g.error);
@@ -213,7 +220,7 @@ function stepsEl(job) {
     const btn = h('button');
     btn.type = 'button';
     const res = row.result || 'log';
-    btn.append(h('span', 'chev', '▸'), icon(res, rclass(res)), h('span', 'sname', row.name));
+    btn.append(chev(), icon(res, rclass(res)), h('span', 'sname', row.name));
     if (row.result) btn.append(h('span', `sres ${rclass(row.result)}`, row.result));
     if (row.duration) btn.append(h('span', 'sdur', row.duration));
     const body = h('div', 'log');
@@ -268,7 +275,18 @@ function render(job) {
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(', ')}`,
     );
-  const parts = [title, h('p', 'facts', facts.join(' · ')), back];
+  if (job.continueOnError) facts.push('continue-on-error');
+  const factsEl = h('p', 'facts', facts.join(' · '));
+  if (job.environment) {
+    factsEl.append(' · environment ');
+    const name = job.environment.url ? h('a', '', job.environment.name) : h('strong', '', job.environment.name);
+    if (job.environment.url) {
+      name.href = job.environment.url;
+      name.rel = 'noopener noreferrer';
+    }
+    factsEl.append(name);
+  }
+  const parts = [title, factsEl, back];
   if (job.annotations.length) parts.push(h('h3', '', `Annotations (${job.annotations.length})`), annotationsEl(job.annotations));
   parts.push(h('h3', '', 'Steps and log'), stepsEl(job));
   const outputs = Object.entries(job.outputs || {});

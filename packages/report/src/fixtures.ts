@@ -27,6 +27,7 @@ export interface FixtureJob {
   outputs?: Record<string, unknown>;
   annotations?: Annotation[];
   steps?: FixtureStep[];
+  environment?: { name: string; url?: string };
   /** Lines of the runner's own first section, `##[step]Set up job`. */
   setup?: string[];
   summary?: string;
@@ -87,6 +88,7 @@ export async function writeRunFolder(dir: string, run: FixtureRun): Promise<stri
       summary: j.summary !== undefined ? `summaries/${j.key}.md` : null,
       annotations: j.annotations ?? [],
       steps,
+      ...(j.environment ? { environment: j.environment } : {}),
     });
   }
   const artifacts = [];
@@ -190,6 +192,7 @@ export function greenRun(): FixtureRun {
         needs: ['deploy.prepare'],
         result: 'success',
         steps: [{ name: 'Blue-green rollout', ms: 65_000, lines: ['green is live'] }],
+        environment: { name: 'staging', url: 'https://staging.example.invalid/' },
         summary: '### Rollout\n\n| phase | result |\n| --- | --- |\n| deploy green | ✅ |\n| switch | ✅ |\n',
       },
     ],
@@ -286,6 +289,7 @@ export function secretRun(): FixtureRun {
         result: 'success',
         steps: [{ name: 'Log in', lines: printed.map((l) => mask(l)) }],
         outputs: { endpoint: 'https://127.0.0.1:6443', token: mask(SECRET) },
+        environment: { name: 'production', url: 'javascript:window.__pwned=5' },
         summary: mask(summary),
       },
     ],

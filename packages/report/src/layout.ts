@@ -7,7 +7,7 @@
 import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
 import type { Job } from './run.ts';
 
-export const NODE_WIDTH = 232;
+export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 56;
 const GROUP_LABEL = 26;
 
@@ -32,8 +32,12 @@ export interface GroupBox extends Box {
 }
 
 export interface EdgePath {
+  /** A job key, or a group id when the edge stands for needs on every job of that group. */
   from: string;
+  /** A job key, or a group id when every job of that group has this need. */
   to: string;
+  /** The `needs` entries the edge stands for, as [need, job key]. */
+  needs: [string, string][];
   /** Absolute points, start to end. */
   points: [number, number][];
 }
@@ -107,6 +111,88 @@ function resolveNeed(need: string, keys: Set<string>, groups: Map<string, GroupS
   return undefined;
 }
 
+/**
+ * Matrix legs in the order the matrix lists them, top to bottom, as GitHub shows them. ELK
+ * orders a layer to cut crossings; legs that share a column and have no edge of their own
+ * (their needs drawn from or into the matrix group) can swap places freely, so they do.
+ */
+function orderLegs(nodes: NodeBox[], paths: EdgePath[], groups: Map<string, GroupSpec>, jobs: Job[]): void {
+  const order = new Map(jobs.map((j, i) => [j.key, i]));
+  const ends = new Set(paths.flatMap((p) => [p.from, p.to]));
+  const at = new Map(nodes.map((n) => [n.key, n]));
+  for (const g of groups.values()) {
+    if (g.kind !== 'matrix') continue;
+    const legs = g.children.map((k) => at.get(k)).filter((n): n is NodeBox => n !== undefined);
+    if (legs.length < 2 || legs.some((l) => ends.has(l.key) || l.x !== legs[0]?.x)) continue;
+    const ys = legs.map((l) => l.y).sort((a, b) => a - b);
+    legs
+      .sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0))
+      .forEach((l, i) => {
+        l.y = ys[i] as number;
+      });
+  }
+}
+
+/** Every job key under a group, nested groups included. */
+function members(id: string, groups: Map<string, GroupSpec>): string[] {
+  const g = groups.get(id);
+  return g ? g.children.flatMap((c) => (groups.has(c) ? members(c, groups) : [c])) : [id];
+}
+
+/**
+ * One edge per `needs` entry, then merged as GitHub draws them: a job that needs every job of
+ * a group (all legs of a matrix, all jobs of a reusable workflow) gets one edge from the group,
+ * and a source that every job of a group needs gets one edge into the group. Each edge keeps
+ * the needs it stands for.
+ */
+function mergeEdges(jobs: Job[], keys: Set<string>, groups: Map<string, GroupSpec>, parentOf: Map<string, string | undefined>) {
+  const inside = (node: string, group: string): boolean => {
+    for (let p = groups.has(node) ? groups.get(node)?.parent : parentOf.get(node); p; p = groups.get(p)?.parent)
+      if (p === group) return true;
+    return false;
+  };
+  // Largest groups first, so a whole reusable workflow wins over a matrix inside it.
+  const bySize = [...groups.values()]
+    .map((g) => ({ id: g.id, depth: g.depth, jobs: members(g.id, groups) }))
+    .sort((a, b) => b.jobs.length - a.jobs.length || a.depth - b.depth);
+  type Draft = { from: string; to: string; needs: [string, string][] };
+  let drafts: Draft[] = [];
+  for (const job of jobs) {
+    const open = new Map<string, string>(); // source node -> need entry
+    for (const need of job.needs) {
+      const from = resolveNeed(need, keys, groups);
+      if (from) open.set(from, need);
+    }
+    for (const g of bySize) {
+      if (g.jobs.length < 2 || inside(job.key, g.id) || !g.jobs.every((k) => open.has(k))) continue;
+      drafts.push({ from: g.id, to: job.key, needs: g.jobs.map((k) => [open.get(k) as string, job.key]) });
+      for (const k of g.jobs) open.delete(k);
+    }
+    for (const [from, need] of open) drafts.push({ from, to: job.key, needs: [[need, job.key]] });
+  }
+  for (const g of bySize) {
+    if (g.jobs.length < 2) continue;
+    const into = new Map<string, Draft[]>();
+    for (const d of drafts) {
+      if (!g.jobs.includes(d.to) || d.from === g.id || inside(d.from, g.id)) continue;
+      into.set(d.from, [...(into.get(d.from) ?? []), d]);
+    }
+    for (const [from, ds] of into) {
+      if (!g.jobs.every((k) => ds.some((d) => d.to === k))) continue;
+      drafts = drafts.filter((d) => !ds.includes(d));
+      drafts.push({ from, to: g.id, needs: ds.flatMap((d) => d.needs) });
+    }
+  }
+  const edges: ElkExtendedEdge[] = [];
+  const edgeNeeds = new Map<string, Draft>();
+  for (const d of drafts) {
+    const id = `e${edges.length}`;
+    edges.push({ id, sources: [d.from], targets: [d.to] });
+    edgeNeeds.set(id, d);
+  }
+  return { edges, edgeNeeds };
+}
+
 export async function layoutJobs(jobs: Job[]): Promise<Layout> {
   const groups = new Map<string, GroupSpec>();
   const top: string[] = [];
@@ -120,17 +206,7 @@ export async function layoutJobs(jobs: Job[]): Promise<Layout> {
   for (const g of groups.values()) if (!g.parent) top.push(g.id);
 
   const keys = new Set(jobs.map((j) => j.key));
-  const edges: ElkExtendedEdge[] = [];
-  const edgeEnds = new Map<string, [string, string]>();
-  for (const job of jobs) {
-    for (const need of job.needs) {
-      const from = resolveNeed(need, keys, groups);
-      if (!from) continue;
-      const id = `e${edges.length}`;
-      edges.push({ id, sources: [from], targets: [job.key] });
-      edgeEnds.set(id, [need, job.key]);
-    }
-  }
+  const { edges, edgeNeeds } = mergeEdges(jobs, keys, groups, parentOf);
 
   const elkNode = (id: string): ElkNode => {
     const g = groups.get(id);
@@ -150,7 +226,7 @@ export async function layoutJobs(jobs: Job[]): Promise<Layout> {
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.padding': '[top=12,left=12,bottom=12,right=12]',
       'elk.spacing.nodeNode': '16',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '48',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '40',
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
     },
     children: top.map(elkNode),
@@ -179,7 +255,7 @@ export async function layoutJobs(jobs: Job[]): Promise<Layout> {
 
   const paths: EdgePath[] = [];
   for (const e of (out.edges ?? []) as (ElkExtendedEdge & { container?: string })[]) {
-    const ends = edgeEnds.get(e.id);
+    const ends = edgeNeeds.get(e.id);
     if (!ends) continue;
     const o = abs.get(e.container ?? 'root') ?? { x: 0, y: 0 };
     const points: [number, number][] = [];
@@ -188,8 +264,9 @@ export async function layoutJobs(jobs: Job[]): Promise<Layout> {
       for (const b of s.bendPoints ?? []) points.push([o.x + b.x, o.y + b.y]);
       points.push([o.x + s.endPoint.x, o.y + s.endPoint.y]);
     }
-    paths.push({ from: ends[0], to: ends[1], points });
+    paths.push({ from: ends.from, to: ends.to, needs: ends.needs, points });
   }
+  orderLegs(nodes, paths, groups, jobs);
   // Outer groups first so inner ones are drawn on top of them.
   groupBoxes.sort((a, b) => a.depth - b.depth || (a.kind === b.kind ? 0 : a.kind === 'workflow' ? -1 : 1));
   return { width: out.width ?? 0, height: out.height ?? 0, nodes, groups: groupBoxes, edges: paths };

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '@tripo04os/common';
 import type { Layout } from './layout.ts';
-import { escapeHtml } from './markdown.ts';
+import { escapeHtml, safeHref } from './markdown.ts';
 import { type Annotation, elapsed, type Job, type Run } from './run.ts';
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -76,6 +76,11 @@ function duration(started?: string, ended?: string): string {
   return ms === undefined ? '' : formatDuration(ms);
 }
 
+/** A job or step that was skipped ran for no time worth showing (GitHub shows none). */
+function ranFor(result: string, started?: string, ended?: string): string {
+  return result === 'skipped' ? '' : duration(started, ended);
+}
+
 export interface JobData {
   key: string;
   path: string;
@@ -87,6 +92,8 @@ export interface JobData {
   outputs: Record<string, unknown>;
   annotations: Annotation[];
   steps: { name: string; result: string; duration: string }[];
+  environment: { name: string; url?: string } | null;
+  continueOnError: boolean;
   /** Index of the job's log data block, or -1 when the job has no log. */
   log: number;
   summary: string;
@@ -144,7 +151,7 @@ function graph(run: Run, layout: Layout): string {
   const edges = layout.edges
     .map(
       (e) =>
-        `<path class="edge" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}" d="${points(e.points)}" marker-end="url(#arrow)"/>`,
+        `<path class="edge" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}" data-needs="${escapeHtml(JSON.stringify(e.needs))}" d="${points(e.points)}" marker-end="url(#arrow)"/>`,
     )
     .join('');
   // Tab order follows the picture: left to right, then top to bottom.
@@ -152,7 +159,7 @@ function graph(run: Run, layout: Layout): string {
   const buttons = nodes
     .map((n) => {
       const job = byKey.get(n.key) as Job;
-      const d = duration(job.started, job.ended);
+      const d = ranFor(job.result, job.started, job.ended);
       const aria = `${job.path}: ${job.result}${d ? `, ${d}` : ''}`;
       return `<button type="button" class="job ${resultClass(job.result)}" data-key="${escapeHtml(job.key)}" data-result="${escapeHtml(job.result)}" style="left:${n.x}px;top:${n.y}px;width:${n.width}px;height:${n.height}px" title="${escapeHtml(job.path)}" aria-label="${escapeHtml(aria)}">${icon(job.result)}<span class="name">${escapeHtml(n.label)}</span><span class="meta"><span class="word">${escapeHtml(job.result)}</span>${d ? ` · <span class="dur">${escapeHtml(d)}</span>` : ''}</span></button>`;
     })
@@ -206,13 +213,17 @@ export function renderPage({ run, layout, logs, summaries }: PageInput): string 
       key: j.key,
       path: j.path,
       result: j.result,
-      duration: duration(j.started, j.ended),
+      duration: ranFor(j.result, j.started, j.ended),
       started: when(j.started),
       needs: j.needs,
       matrix: j.matrix,
       outputs: j.outputs,
+      environment: j.environment
+        ? { name: j.environment.name, ...(j.environment.url && safeHref(j.environment.url) ? { url: j.environment.url } : {}) }
+        : null,
+      continueOnError: j.continueOnError === true,
       annotations: j.annotations,
-      steps: j.steps.map((s) => ({ name: s.name, result: s.conclusion, duration: duration(s.started, s.ended) })),
+      steps: j.steps.map((s) => ({ name: s.name, result: s.conclusion, duration: ranFor(s.conclusion, s.started, s.ended) })),
       log,
       summary: summaries.get(j.key) ?? '',
     };

@@ -42,6 +42,9 @@ export interface Job {
   summary: string | null;
   annotations: Annotation[];
   steps: Step[];
+  /** The deployment environment the job ran in, as the runner records it. */
+  environment?: { name: string; url?: string };
+  continueOnError?: boolean;
 }
 
 export interface Artifact {
@@ -182,6 +185,13 @@ function job(v: unknown, field: string): Job {
   if (started) j.started = started;
   if (ended) j.ended = ended;
   if (log) j.log = log;
+  if (o.environment !== undefined && o.environment !== null) {
+    const env = obj(o.environment, `${field}.environment`);
+    j.environment = { name: str(env, 'name', `${field}.environment`, '') };
+    const url = optStr(env, 'url', `${field}.environment`);
+    if (url) j.environment.url = url;
+  }
+  if (o['continue-on-error'] === true) j.continueOnError = true;
   return j;
 }
 

@@ -18,8 +18,8 @@ export async function focusedKey(page: Page): Promise<string | null> {
 type Box = { x: number; y: number; width: number; height: number };
 
 /**
- * Every job of the run is a node with its result word and icon; the edges are exactly the
- * needs, each drawn from its source node's box to its target node's box.
+ * Every job of the run is a node with its result word and icon; the edges stand for exactly
+ * the needs, each drawn from its source's box (a job or a group) to its target's box.
  */
 export async function expectJobsAndEdges(page: Page, run: { jobs: { key: string; result: string; needs?: string[] }[] }): Promise<void> {
   const graph = (await page.locator('#graph').boundingBox()) as Box;
@@ -34,11 +34,21 @@ export async function expectJobsAndEdges(page: Page, run: { jobs: { key: string;
   }
   expect([...nodes].map(([k, n]) => [k, n.word]).sort()).toEqual(run.jobs.map((j) => [j.key, j.result]).sort());
   for (const n of nodes.values()) expect(n.icon).toBe(`#i-${n.word}`);
+  // Edges end at jobs or at groups (a need on every job of a group is drawn once, as on GitHub).
+  for (const r of await page.locator('svg.edges rect.group').all()) {
+    const box = (await r.boundingBox()) as Box;
+    nodes.set((await r.getAttribute('data-group')) as string, {
+      word: null,
+      icon: null,
+      box: { ...box, x: box.x - graph.x, y: box.y - graph.y },
+    });
+  }
   const from = await attrs(page, 'svg.edges path.edge', 'data-from');
   const to = await attrs(page, 'svg.edges path.edge', 'data-to');
   const d = await attrs(page, 'svg.edges path.edge', 'd');
+  const covered = (await attrs(page, 'svg.edges path.edge', 'data-needs')).flatMap((n) => JSON.parse(n ?? '[]') as [string, string][]);
   const needs = run.jobs.flatMap((j) => (j.needs ?? []).map((n) => `${n} -> ${j.key}`)).sort();
-  expect(from.map((f, i) => `${f} -> ${to[i]}`).sort()).toEqual(needs);
+  expect(covered.map(([n, j]) => `${n} -> ${j}`).sort()).toEqual(needs);
   const near = ([x, y]: number[], b: Box) =>
     (x as number) >= b.x - 2 && (x as number) <= b.x + b.width + 2 && (y as number) >= b.y - 2 && (y as number) <= b.y + b.height + 2;
   for (const [i, path] of d.entries()) {

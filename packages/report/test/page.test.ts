@@ -55,6 +55,10 @@ describe('report page in Chromium', () => {
     await expect(page.locator('#job .steps .sname').allTextContents()).resolves.toEqual(['Set up job', 'Build and push']);
     await expect(page.locator('#job .steps .sdur').allTextContents()).resolves.toEqual(['31.0s']);
 
+    await page.locator('button.job[data-key="deploy.rollout"]').click();
+    await expect(page.locator('#job > p.facts').textContent()).resolves.toContain('environment staging');
+    await expect(page.locator('#job > p.facts a').getAttribute('href')).resolves.toBe('https://staging.example.invalid/');
+
     const art = page.locator('#artifacts tbody tr');
     await expect(art.locator('td').allTextContents()).resolves.toEqual(['coverage', '2', '1.1 KiB']);
     await shot(page, 'green');
@@ -69,6 +73,8 @@ describe('report page in Chromium', () => {
     const { page, errors } = await open(file);
     await expectJobsAndEdges(page, fixture);
     await expect(page.locator('button.job[data-result=skipped] .word').allTextContents()).resolves.toEqual(['skipped', 'skipped']);
+    await expect(page.locator('button.job[data-result=skipped] .dur').count()).resolves.toBe(0);
+    await expect(page.locator('button.job[data-result=failure] .dur').textContent()).resolves.toBe('3.5s');
     // The legs sit inside the matrix group, itself inside the reusable workflow's group.
     const box = async (sel: string) => (await page.locator(sel).boundingBox())!;
     const inside = (a: { x: number; y: number; width: number; height: number }, b: typeof a) =>
@@ -137,6 +143,9 @@ describe('report page in Chromium', () => {
       'https://example.invalid/p.png',
     ]);
     await expect(page.locator('header h1').textContent()).resolves.toBe('Deploy <b>bold</b>');
+    // An environment URL with a script scheme is shown as a name, not a link.
+    await expect(page.locator('#job > p.facts').textContent()).resolves.toContain('environment production');
+    await expect(page.locator('#job > p.facts a').count()).resolves.toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);

@@ -36,7 +36,9 @@ describe('renderMarkdown (the one renderer for every summary)', () => {
     for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,x', 'vbscript:x']) {
       expect(safeHref(bad)).toBeUndefined();
       expect(renderMarkdown(`[label](<${bad}>)`)).not.toMatch(/href/);
+      expect(renderMarkdown(`[label][r]\n\n[r]: <${bad}>`)).not.toMatch(/href/);
     }
+    expect(renderMarkdown('see www.example.invalid')).toContain('href="http://www.example.invalid"');
   });
 
   it('never loads an image: it becomes a link to its source', () => {
@@ -86,15 +88,55 @@ describe('parseRun', () => {
 });
 
 describe('layoutJobs', () => {
-  it('lays jobs out left to right by needs, with one edge per need', async () => {
+  it('lays jobs out left to right by needs; the edges stand for every need, merged as GitHub draws them', async () => {
     const run = parseRun(JSON.parse(await readFile(join(await writeRunFolder(dir, failedMatrixRun()), 'run.json'), 'utf8')));
     const layout = await layoutJobs(run.jobs);
     const at = new Map(layout.nodes.map((n) => [n.key, n]));
     expect(layout.nodes).toHaveLength(run.jobs.length);
     const needs = run.jobs.flatMap((j) => j.needs.map((n) => `${n}->${j.key}`)).sort();
-    expect(layout.edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual(needs);
+    expect(layout.edges.flatMap((e) => e.needs.map(([n, j]) => `${n}->${j}`)).sort()).toEqual(needs);
+    // build needs lint and all three legs: one edge from lint, one from the legs' group.
+    expect(layout.edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual([
+      'build->deploy',
+      'deploy->notify',
+      'lint->build',
+      'wf:ci->build',
+    ]);
     for (const j of run.jobs) for (const n of j.needs) expect(at.get(n)!.x + at.get(n)!.width).toBeLessThan(at.get(j.key)!.x);
     for (const e of layout.edges) expect(e.points.length).toBeGreaterThanOrEqual(2);
+    // Legs in the matrix's order, top to bottom.
+    expect(['3.11', '3.12', '3.13'].map((py) => at.get(`ci.test.${py}`)!.y)).toEqual(
+      ['3.11', '3.12', '3.13'].map((py) => at.get(`ci.test.${py}`)!.y).sort((a, b) => a - b),
+    );
+  });
+
+  it('draws a need that every job of a group has as one edge into the group', async () => {
+    const wf = (id: string, needs: string[]) => ({
+      key: `deploy.${id}`,
+      id,
+      path: `deploy / ${id}`,
+      workflow: ['deploy'],
+      needs,
+      result: 'success',
+    });
+    const run = parseRun({
+      jobs: [
+        { key: 'build', result: 'success' },
+        { key: 'lint', result: 'success' },
+        wf('prepare', ['build', 'lint']),
+        wf('rollout', ['build', 'deploy.prepare']),
+        { key: 'notify', needs: ['deploy.prepare', 'deploy.rollout'], result: 'success' },
+      ],
+    });
+    const layout = await layoutJobs(run.jobs);
+    expect(layout.edges.map((e) => [e.from, e.to, e.needs.length]).sort()).toEqual(
+      [
+        ['build', 'wf:deploy', 2],
+        ['lint', 'deploy.prepare', 1],
+        ['deploy.prepare', 'deploy.rollout', 1],
+        ['wf:deploy', 'notify', 2],
+      ].sort(),
+    );
   });
 
   it('draws reusable workflows and matrix legs as nested groups around their jobs', async () => {
@@ -121,7 +163,7 @@ describe('layoutJobs', () => {
       ],
     });
     const layout = await layoutJobs(run.jobs);
-    expect(layout.edges.map((e) => [e.from, e.to])).toEqual([['pipeline', 'after']]);
+    expect(layout.edges.map((e) => [e.from, e.to, e.needs])).toEqual([['wf:pipeline', 'after', [['pipeline', 'after']]]]);
   });
 });
 
