@@ -3,6 +3,8 @@
  * the tag list, with basic or bearer-token auth as the registry asks (WWW-Authenticate).
  * Plain HTTP only for loopback registries, which docker also treats as insecure.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isLoopbackHost, parseRetryAfter, retry, UserError } from '@tripo04os/common';
 import { registryOf, repositoryPathOf } from './naming.ts';
 
@@ -18,10 +20,58 @@ export interface RegistryCredentials {
   password: string;
 }
 
+/** What the client needs of an HTTP response (a fetch Response has it too). */
+export interface HttpResponse {
+  status: number;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+export type Transport = (
+  url: string | URL,
+  init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array },
+) => Promise<HttpResponse>;
+
+/**
+ * A few registry requests over node:http(s). Node's global fetch loads its HTTP stack (undici)
+ * on first use, which costs more than every registry request of a run together (measured in
+ * bench/README.md); these requests need none of it.
+ */
+export const nodeTransport: Transport = (url, init = {}) =>
+  new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(u, { method: init.method ?? 'GET', headers: init.headers ?? {}, timeout: 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const status = res.statusCode ?? 0;
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          headers: {
+            get: (name) => {
+              const v = res.headers[name.toLowerCase()];
+              return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+            },
+          },
+          json: async () => JSON.parse(body.toString('utf8')) as unknown,
+          arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer,
+        });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${u.host} within 60 s`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
+
 export interface RegistryClientOptions {
   credentials?: RegistryCredentials;
-  /** For tests: the fetch to use. */
-  fetch?: typeof fetch;
+  /** The HTTP transport (default nodeTransport; a fetch works too). */
+  fetch?: Transport;
   attempts?: number;
 }
 
@@ -61,7 +111,7 @@ export interface Manifest {
 }
 
 /** The first error of a registry's JSON error body (`{"errors":[{"code","message"}]}`), if any. */
-async function registryErrorOf(r: Response): Promise<string | undefined> {
+async function registryErrorOf(r: HttpResponse): Promise<string | undefined> {
   try {
     const body = (await r.json()) as { errors?: { code?: string; message?: string }[] };
     const e = body.errors?.[0];
@@ -75,7 +125,7 @@ async function registryErrorOf(r: Response): Promise<string | undefined> {
 export class RegistryClient {
   readonly registry: string;
   private readonly credentials?: RegistryCredentials;
-  private readonly fetch: typeof fetch;
+  private readonly fetch: Transport;
   private readonly attempts: number;
   private base?: string;
   private authHeader?: string;
@@ -83,7 +133,7 @@ export class RegistryClient {
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
     this.credentials = options.credentials;
-    this.fetch = options.fetch ?? fetch;
+    this.fetch = options.fetch ?? nodeTransport;
     this.attempts = options.attempts ?? 4;
   }
 
@@ -121,7 +171,10 @@ export class RegistryClient {
   }
 
   /** One request, answering an auth challenge once. */
-  private async request(path: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }): Promise<Response> {
+  private async request(
+    path: string,
+    init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
+  ): Promise<HttpResponse> {
     const base = await this.baseUrl();
     const send = (auth?: string) =>
       this.fetch(`${base}${path}`, {
