@@ -5,5 +5,6 @@ export { SandboxControl, SandboxControlError } from './control-client.ts';
 export { readSandboxEnv, readSandboxEnvSync, SANDBOX_ENV_KEYS, type SandboxEnv, type SandboxEnvKey } from './env.ts';
 export { type Sandbox, type SandboxStatus, type StartOptions, sandboxStatus, startSandbox, stopSandbox } from './lifecycle.ts';
 export { parseImageReference, RegistryClient } from './registry.ts';
+export { type SigV4Result, verifySigV4 } from './aws/sigv4.ts';
 export type { RecordedMail } from './smtp.ts';
 export type { FailureRule, WebhookRequest } from './webhooks.ts';
