@@ -90,6 +90,20 @@ spec: {selector: {app: web, version: blue}, ports: [{port: 80}]}
     for (const a of after) expect(byPod[a.pod]).toBe(2);
   });
 
+  it('answers through the API server Service proxy, as the real kubectl uses it', async () => {
+    const body = JSON.parse(await kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/services/web:80/proxy/health`])) as { image: string };
+    expect([blue, green]).toContain(body.image);
+    const missing = await exec('kubectl', [
+      '--kubeconfig',
+      env.KUBECONFIG,
+      'get',
+      '--raw',
+      `/api/v1/namespaces/${ns}/services/nope/proxy/`,
+    ]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('NotFound');
+  });
+
   it('exposes http_requests_total and a latency histogram per pod and Service on /metrics', async () => {
     const text = await control.metrics();
     const line = text

@@ -68,6 +68,12 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
     followLogs: (pod, o, write, end) => kubelet.follow(pod, o, write, end),
     log: options.log,
     openWatches,
+    proxyService: async (namespace, name, method, path) => {
+      const url = await traffic.urlOf(namespace, name);
+      if (!url) return undefined;
+      const res = await fetch(`${url}${path}`, { method });
+      return { status: res.status, body: await res.text() };
+    },
   });
   const server = createServer({ cert: options.tls.cert, key: options.tls.key, keepAlive: true }, (req, res) => {
     void handler(req, res);
