@@ -1,4 +1,5 @@
 export * from './apply.ts';
+export * from './bluegreen.ts';
 export * from './client.ts';
 export * from './config-objects.ts';
 export * from './deploy.ts';
