@@ -251,3 +251,25 @@ describe('blue-green bad input: one line before anything changes', () => {
     expect(await kubectl('get', 'namespaces', '-o', 'name')).not.toContain('namespace/never-created');
   });
 });
+
+describe('the metric gate with the rolling strategy', () => {
+  it('checks phase: post after the rollout and rolls back when it fails', async () => {
+    const ns = unique('kd-gate');
+    const [good, bad] = await pushImages('kd-gate', 'v1', 'v2');
+    await control.setBehaviour({ image: good!, readyDelayMs: 100, requestRate: 20 });
+    await control.setBehaviour({ image: bad!, readyDelayMs: 100, requestRate: 20, errorRatio: 0.5 });
+    await legacy(ns, { web: good! });
+    const r = await deployAction({
+      namespace: ns,
+      images: `web=${bad}`,
+      'prometheus-url': env.SANDBOX_PROMETHEUS_URL,
+      'metric-checks': ERROR_RATIO,
+      'analysis-duration': '2s',
+    });
+    expectExit(r, 1);
+    expect(r.log).toMatch(/\[post\] error-ratio 1\/2: 0\.\d+ outside v ≤ 0\.1 → fail/);
+    expect(r.annotations.find((a) => a.level === 'error')?.message).toContain(`deployment ${ns}/web: metric check 'error-ratio' failed`);
+    expect(r.outputs['rolled-back']).toBe('true');
+    expect(await imageOf(ns, 'web')).toBe(good);
+  });
+});
