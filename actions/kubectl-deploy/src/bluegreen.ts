@@ -2,7 +2,7 @@
 import { InputError, type Logger, parseDuration, runContext, UserError } from '@tripo04os/common';
 import { formatDuration, type Inputs, Summary, setOutput } from '@tripo04os/kit';
 import { type BlueGreenReport, formatDiagnosis, type KubeClient, type WorkloadResult } from '@tripo04os/kube';
-import type { MetricCheck, PrometheusAuth, PrometheusClient } from '@tripo04os/metrics';
+import type { GateResult, MetricCheck, PrometheusAuth, PrometheusClient } from '@tripo04os/metrics';
 import type { spec } from './inputs.ts';
 
 type I = Inputs<typeof spec>;
@@ -179,20 +179,10 @@ export function renderBlueGreenSummary(report: BlueGreenReport, title: string): 
       ICON[w.status] ?? w.status,
     ]),
   );
-  const rows = report.workloads.flatMap((w) =>
-    w.checks.flatMap((g) =>
-      g.checks.flatMap((c) =>
-        c.measurements.map((m) => [
-          w.name,
-          `${c.name} (${c.phase})`,
-          m.value === null ? '—' : String(Math.round(m.value * 10_000) / 10_000),
-          m.bound,
-          `${m.verdict === 'pass' ? '✅' : m.verdict === 'fail' ? '❌' : '❔'} ${m.message}`,
-        ]),
-      ),
-    ),
+  checksTable(
+    s,
+    report.workloads.flatMap((w) => w.checks.map((g) => ({ name: w.name, g }))),
   );
-  if (rows.length) s.table(['Workload', 'Metric check', 'Value', 'Bound', 'Verdict'], rows);
   for (const w of report.workloads)
     for (const h of w.health) s.text(`${h.ok ? '✅' : '❌'} ${w.name} health (${h.phase}-switch): ${h.message}`);
   if (report.failure) s.text(`**Failure:** ${report.failure}`);
@@ -201,5 +191,34 @@ export function renderBlueGreenSummary(report: BlueGreenReport, title: string): 
     if (w.timeline.length)
       s.details(`Timeline of ${w.name}`, w.timeline.map((e) => `+${e.t.toFixed(1)}s ${e.step}: ${e.message}`).join('\n'));
   if (report.rollback.length > 0) s.text(`**Switched back:**\n\n${report.rollback.map((l) => `- ${l}`).join('\n')}`);
+  return s;
+}
+
+/** One row per measurement: workload or Deployment, check, value, bound, verdict. */
+function checksTable(s: Summary, gates: { name: string; g: GateResult }[]): void {
+  const rows = gates.flatMap(({ name, g }) =>
+    g.checks.flatMap((c) =>
+      c.measurements.map((m) => [
+        name,
+        `${c.name} (${c.phase})`,
+        m.value === null ? '—' : String(Math.round(m.value * 10_000) / 10_000),
+        m.bound,
+        `${m.verdict === 'pass' ? '✅' : m.verdict === 'fail' ? '❌' : '❔'} ${m.message}`,
+      ]),
+    ),
+  );
+  if (rows.length) s.table(['Workload', 'Metric check', 'Value', 'Bound', 'Verdict'], rows);
+}
+
+/** The metric checks after a rolling deploy, for the job summary. */
+export function gateSummary(report: { deployments: { name: string }[]; checks?: GateResult[] }): Summary {
+  const s = new Summary();
+  const gates = (report.deployments as { name: string; checks?: GateResult }[])
+    .filter((d) => d.checks)
+    .map((d) => ({ name: d.name, g: d.checks as GateResult }));
+  if (gates.length) {
+    s.heading('Metric checks after the rollout', 4);
+    checksTable(s, gates);
+  }
   return s;
 }

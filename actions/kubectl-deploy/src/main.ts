@@ -1,7 +1,7 @@
 import { InputError, runContext, UserError } from '@tripo04os/common';
 import { readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
 import { connect } from './access.ts';
-import { metricGate, runBlueGreen } from './bluegreen.ts';
+import { gateSummary, metricGate, runBlueGreen } from './bluegreen.ts';
 import { spec } from './inputs.ts';
 import { renderSummary } from './summary.ts';
 
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   setOutput('result', report.deployments);
   setOutput('rolled-back', String(report.rolledBack));
   await renderSummary(report, i.action === 'rollback' ? 'kubectl-deploy rollback' : 'kubectl-deploy').write();
+  await gateSummary(report).write();
   if (!report.ok) {
     const rolled = report.rolledBack ? `; rolled back: ${report.rollback.join('; ')}` : '';
     throw new UserError(`${report.failure ?? 'deployment failed'}${rolled}`);

@@ -270,6 +270,9 @@ describe('the metric gate with the rolling strategy', () => {
     expect(r.log).toMatch(/\[post\] error-ratio 1\/2: 0\.\d+ outside v ≤ 0\.1 → fail/);
     expect(r.annotations.find((a) => a.level === 'error')?.message).toContain(`deployment ${ns}/web: metric check 'error-ratio' failed`);
     expect(r.outputs['rolled-back']).toBe('true');
+    expect(r.summary).toMatch(/\| web \| error-ratio \(post\) \| 0\.\d+ \| v ≤ 0\.1 \| ❌ /);
+    const [row] = JSON.parse(r.outputs.result!) as { status: string; checks: { verdict: string } }[];
+    expect(row).toMatchObject({ status: 'rolled back', checks: { verdict: 'fail' } });
     expect(await imageOf(ns, 'web')).toBe(good);
   });
 });
