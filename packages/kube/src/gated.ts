@@ -53,6 +53,8 @@ export async function deployWithGate(
     namespace: o.namespace,
     deployments: rolled.map((d) => d.name),
     timeoutMs: o.timeoutMs,
+    failureGraceMs: o.failureGraceMs,
+    autoRollback: false,
   });
   for (const d of back.deployments) {
     const r = report.deployments.find((x) => x.name === d.name);
