@@ -1,6 +1,7 @@
 import { InputError, runContext, UserError } from '@tripo04os/common';
 import { readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
 import { connect } from './access.ts';
+import { gateSummary, metricGate, runBlueGreen } from './bluegreen.ts';
 import { healthCheckOptions, maskHealthCheckCredentials } from './health.ts';
 import { spec } from './inputs.ts';
 import { renderSummary } from './summary.ts';
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   maskHealthCheckCredentials(logger); // before anything, an input error included, could print them
   const i = readActionInputs(spec);
   for (const k of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) logger.mask(process.env[k] ?? '');
+  if (i.strategy === 'blue-green') return runBlueGreen(i, logger, () => connect(i, logger));
   const kube = await import('@tripo04os/kube');
   const expect = kube.parseStatusRange(i.healthCheckExpect);
   const health = healthCheckOptions(i.healthCheckUrl, expect, i.healthCheckRetries, i.healthCheckInterval, logger);
@@ -55,9 +57,12 @@ async function main(): Promise<void> {
     kube.substituteImages(objects, images);
     const strategy = kube.STRATEGIES[i.strategy];
     if (!strategy) throw new InputError('strategy', i.strategy, `expected one of ${Object.keys(kube.STRATEGIES).join(', ')}`);
+    const gate = await metricGate(i, logger);
     const client = await connect(i, logger);
     const run = runContext();
-    report = await kube.deploy({
+    report = await kube.deployWithGate({
+      gate,
+      analysisDurationMs: i.analysisDuration,
       ...common,
       client,
       images,
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
   setOutput('result', report.deployments);
   setOutput('rolled-back', String(report.rolledBack));
   await renderSummary(report, i.action === 'rollback' ? 'kubectl-deploy rollback' : 'kubectl-deploy').write();
+  await gateSummary(report).write();
   if (!report.ok) throw new UserError(kube.failureLine(report));
 }
 
