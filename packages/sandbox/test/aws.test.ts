@@ -178,7 +178,7 @@ describe('ECR', () => {
     // Other suites share the sandbox and may create or delete repositories between the two
     // listings: compare this test's own repositories, and the paging's shape as a whole.
     const ours = (names: string[]) => names.filter((n) => [...created, pushed].includes(n));
-    expect(ours(paged)).toEqual(ours(all));
+    expect(ours(paged)).toEqual(ours(all as string[]));
     expect(ours(paged)).toEqual([...created, pushed].sort());
     expect([...new Set(paged)].sort()).toEqual(paged);
     expect(pages).toBe(Math.ceil(paged.length / 2));
