@@ -1,4 +1,5 @@
 export { checkAction, checkActions, findRootActions } from './actions.ts';
+export { checkOwnRefs, ownRefs, ownWorkflows, repoVersion, writeOwnRefs } from './own-refs.ts';
 export { checkPins, OWN_REPOSITORY, pinProblem } from './pins.ts';
 export { formatProblem, type Problem } from './problem.ts';
 export { checkShellScript, checkShellScripts, findShellScripts } from './shell.ts';
@@ -15,6 +16,7 @@ export {
 } from './workflows.ts';
 
 import { checkActions } from './actions.ts';
+import { checkOwnRefs } from './own-refs.ts';
 import type { Problem } from './problem.ts';
 import { checkShellScripts } from './shell.ts';
 import { checkVersions } from './versions.ts';
@@ -23,6 +25,7 @@ import { checkWorkflows } from './workflows.ts';
 /** Every repository check, by name. */
 export const repoChecks: Record<string, (root: string) => Promise<Problem[]>> = {
   workflows: checkWorkflows,
+  'own-refs': checkOwnRefs,
   actions: checkActions,
   versions: checkVersions,
   shell: checkShellScripts,
