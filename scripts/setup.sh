@@ -2,7 +2,8 @@
 # Prepares a fresh Debian/Ubuntu machine (with only Node 20 and npm) for the build, the tests
 # and the demo, and is safe to run again:
 #   1. Debian packages the tests use (docker.io docker-registry buildah skopeo shellcheck openssl
-#      ca-certificates), installed only when missing;
+#      ca-certificates, and the Python tools of the pipelines: pytest, pytest-cov, flake8, mypy,
+#      bandit, psycopg2, redis), installed only when missing;
 #   2. npm packages with `npm ci` (which also brings Node 24, the node@24 devDependency that npm
 #      scripts run under), skipped when node_modules is already up to date with the lockfile;
 #   3. dockerd, started in the background when `docker info` does not answer.
@@ -48,13 +49,21 @@ for pkg in "${packages[@]}"; do
     missing+=("$pkg")
   fi
 done
+# The Python tools of the reusable pipelines and the examples (PyPI is out of reach: pip runs
+# offline and finds these already installed). They count as present when dpkg has them.
+python_packages=(python3-pytest python3-pytest-cov flake8 mypy bandit python3-psycopg2 python3-redis)
+for pkg in "${python_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
 else
-  log "Debian packages present: ${packages[*]}"
+  log "Debian packages present: ${packages[*]} ${python_packages[*]}"
 fi
 
 # --- 2. npm packages ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ export { checkPins, OWN_REPOSITORY, pinProblem } from './pins.ts';
 export { formatProblem, type Problem } from './problem.ts';
 export { checkShellScript, checkShellScripts, findShellScripts } from './shell.ts';
 export { checkVersions, workspacePackages } from './versions.ts';
+export { checkWorkflowDocs, renderTables, reusableWorkflows, tableRows, writeWorkflowDocs } from './workflow-docs.ts';
 export {
   checkWorkflow,
   checkWorkflows,
@@ -20,12 +21,14 @@ import { checkOwnRefs } from './own-refs.ts';
 import type { Problem } from './problem.ts';
 import { checkShellScripts } from './shell.ts';
 import { checkVersions } from './versions.ts';
+import { checkWorkflowDocs } from './workflow-docs.ts';
 import { checkWorkflows } from './workflows.ts';
 
 /** Every repository check, by name. */
 export const repoChecks: Record<string, (root: string) => Promise<Problem[]>> = {
   workflows: checkWorkflows,
   'own-refs': checkOwnRefs,
+  'workflow-docs': checkWorkflowDocs,
   actions: checkActions,
   versions: checkVersions,
   shell: checkShellScripts,
