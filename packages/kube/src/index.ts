@@ -1,4 +1,5 @@
 export * from './apply.ts';
+export * from './bluegreen.ts';
 export * from './client.ts';
 export * from './config-objects.ts';
 export * from './deploy.ts';
@@ -6,9 +7,11 @@ export * from './diagnose.ts';
 export * from './health.ts';
 export * from './images.ts';
 export * from './manifests.ts';
+export * from './report.ts';
 export * from './rollback.ts';
 export * from './rollout.ts';
 export * from './rollout-status.ts';
 export * from './strategies/rolling.ts';
 export * from './strategies/strategy.ts';
 export * from './types.ts';
+export * from './undo.ts';
