@@ -190,7 +190,6 @@ export async function runJob(shared: RunShared, scope: JobScope): Promise<JobOut
     if (servicesSpec && Object.keys(servicesSpec).length) {
       services = await startServices(servicesSpec, {
         log: (l) => log.info(l),
-        dir: join(shared.temp, 'services', key),
         signal: abort.signal,
       });
       st.services = services.context;

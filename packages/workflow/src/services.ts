@@ -7,8 +7,9 @@
  * https://docs.github.com/en/actions/tutorials/use-containerized-services/use-docker-service-containers
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Json } from './expr.ts';
 
@@ -117,8 +118,11 @@ function ownerOf(dir: string, user: { uid: number; gid: number } | undefined): v
 
 export async function startServices(
   spec: Record<string, Record<string, Json>>,
-  o: { log: (line: string) => void; dir: string; signal?: AbortSignal },
+  o: { log: (line: string) => void; signal?: AbortSignal },
 ): Promise<ServiceHandle> {
+  // Its own folder under the system temp (traversable, so PostgreSQL may run as another user).
+  const base = mkdtempSync(join(tmpdir(), 'workflow-services-'));
+  chmodSync(base, 0o755);
   const procs: { name: string; proc: ChildProcess; dir: string }[] = [];
   const context: Record<string, unknown> = {};
   const env: Record<string, string> = {};
@@ -132,6 +136,7 @@ export async function startServices(
       rmSync(p.dir, { recursive: true, force: true });
       o.log(`service ${p.name}: stopped and removed`);
     }
+    rmSync(base, { recursive: true, force: true });
   };
   try {
     for (const [name, s] of Object.entries(spec)) {
@@ -158,7 +163,7 @@ export async function startServices(
           ?.replace(/\/tcp$/, '') as string;
         if (!(c in portMap)) portMap[c] = String(await freePort());
       }
-      const dir = join(o.dir, name);
+      const dir = join(base, name);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       if (kind.kind === 'postgres') {
@@ -175,7 +180,6 @@ export async function startServices(
           throw new Error(
             `services: ${name}: POSTGRES_PASSWORD is not set (the postgres image refuses to start without it, unless POSTGRES_HOST_AUTH_METHOD=trust)`,
           );
-        ownerOf(o.dir, user);
         ownerOf(dir, user);
         const data = join(dir, 'data');
         const pwfile = join(dir, 'pw');
