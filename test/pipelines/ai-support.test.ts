@@ -21,7 +21,7 @@ import {
   serviceRepo,
 } from './helpers.ts';
 
-jest.setTimeout(600_000);
+const LONG = 600_000;
 
 let sb: PipelineSandbox;
 let repo: string;
@@ -30,10 +30,10 @@ beforeAll(async () => {
   sb = await pipelineSandbox();
   control = new SandboxControl(sb.env.SANDBOX_CONTROL_URL);
   repo = await serviceRepo(sb, 'ai-support');
-});
+}, 120_000);
 afterAll(async () => {
   await sb?.stop();
-});
+}, 60_000);
 
 test('a pull request runs CI and the security scan only: nothing is built or deployed', async () => {
   const secrets = await secretsFile(sb, '/services/T0/B0/ai-support-pr');
@@ -55,7 +55,7 @@ test('a pull request runs CI and the security scan only: nothing is built or dep
   expect(await run.log('security-scan')).toMatch(/Trivy did not scan \(state: did not run\): its result is unknown, not clean/);
   expect(await registryTags(sb, 'tripo04os-ai-support')).toEqual([]);
   expect(await control.webhooks('/services/T0/B0/ai-support-pr')).toEqual([]);
-});
+}, LONG);
 
 test('a push to main: CI, scan, integration tests, build and push, staging rolling deploy, Slack and e-mail', async () => {
   const sha = await git(repo, 'rev-parse', 'HEAD');
@@ -95,7 +95,7 @@ test('a push to main: CI, scan, integration tests, build and push, staging rolli
   expect(mails.at(-1)?.text).toMatch(/actions\/runs\//);
   const everything = `${run.stdout}${JSON.stringify(run.jobs)}${await run.log('deploy-staging')}`;
   for (const secret of ['db-s3cret-value', 'jwt-s3cret-value', sb.env.AWS_SECRET_ACCESS_KEY, sb.env.SANDBOX_SMTP_PASSWORD]) expect(everything).not.toContain(secret);
-});
+}, LONG);
 
 test('a second release, then the workflow_dispatch rollback returns staging to the first', async () => {
   const before = await kubectl(sb, STAGING, 'get', 'deployment', 'ai-support', '-n', 'tripo04os-staging', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
@@ -118,4 +118,4 @@ test('a second release, then the workflow_dispatch rollback returns staging to t
   expect(await kubectl(sb, STAGING, 'rollout', 'history', 'deployment/ai-support', '-n', 'tripo04os-staging')).toMatch(/REVISION/);
   const notices = await control.webhooks('/services/T0/B0/ai-support-rollback');
   expect(JSON.stringify(notices.at(-1)?.json)).toMatch(/Rollback of ai-support in staging completed/);
-});
+}, LONG);

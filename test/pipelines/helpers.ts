@@ -143,7 +143,9 @@ export async function runPipeline(
     out,
   ];
   const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done) => {
-    const child = spawn(join(root, 'node_modules/.bin/node'), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The CLI as a person runs it: not a jest worker (the runner skips its JSON module hook there).
+    const { JEST_WORKER_ID: _w, NODE_OPTIONS: _o, ...env } = process.env;
+    const child = spawn(join(root, 'node_modules/.bin/node'), args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (text += c));
