@@ -61,7 +61,7 @@ test('a push to main: CI, scan, integration tests, build and push, staging rolli
   const sha = await git(repo, 'rev-parse', 'HEAD');
   const secrets = await secretsFile(sb, '/services/T0/B0/ai-support-main');
   const run = await runPipeline(sb, repo, { event: 'push', ref: 'refs/heads/main', secrets, name: 'main' });
-  if (run.conclusion !== 'success') throw new Error(run.stdout.slice(-6000));
+  if (run.conclusion !== 'success') throw new Error(await run.failures());
   for (const job of run.jobs) if (!job.path.includes('deploy-production')) expect([job.path, job.result]).toEqual([job.path, 'success']);
   expect(run.job('deploy-production').result).toBe('skipped');
 
@@ -102,7 +102,7 @@ test('a second release, then the workflow_dispatch rollback returns staging to t
   await git(repo, 'commit', '-q', '--allow-empty', '-m', 'ai-support: second version');
   const secrets = await secretsFile(sb, '/services/T0/B0/ai-support-rollback');
   const second = await runPipeline(sb, repo, { event: 'push', ref: 'refs/heads/main', secrets, name: 'main-2' });
-  expect(second.conclusion).toBe('success');
+  if (second.conclusion !== 'success') throw new Error(await second.failures());
   const after = await kubectl(sb, STAGING, 'get', 'deployment', 'ai-support', '-n', 'tripo04os-staging', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
   expect(after).not.toBe(before);
 
@@ -113,7 +113,7 @@ test('a second release, then the workflow_dispatch rollback returns staging to t
     secrets,
     name: 'rollback',
   });
-  if (rollback.conclusion !== 'success') throw new Error(rollback.stdout.slice(-6000));
+  if (rollback.conclusion !== 'success') throw new Error(await rollback.failures());
   expect(await kubectl(sb, STAGING, 'get', 'deployment', 'ai-support', '-n', 'tripo04os-staging', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe(before);
   expect(await kubectl(sb, STAGING, 'rollout', 'history', 'deployment/ai-support', '-n', 'tripo04os-staging')).toMatch(/REVISION/);
   const notices = await control.webhooks('/services/T0/B0/ai-support-rollback');

@@ -103,6 +103,7 @@ export interface WorkflowRun {
   jobs: RunJob[];
   job(pathPart: string): RunJob;
   log(pathPart: string): Promise<string>;
+  failures(): Promise<string>;
 }
 
 /** Runs a caller workflow of the repository with the runner's CLI; resolves with run.json. */
@@ -162,10 +163,20 @@ export async function runPipeline(
     if (!j) throw new Error(`no job matching '${part}' in ${run.jobs.map((x) => x.path).join(', ')}`);
     return j;
   };
+  /** What went wrong, for a failing assertion: each failed job's last log lines. */
+  const failures = async () => {
+    const parts: string[] = [];
+    for (const j of run.jobs.filter((x) => x.result === 'failure')) {
+      const text = await readFile(join(out, j.log), 'utf8').catch(() => '');
+      parts.push(`--- ${j.path}\n${text.split('\n').slice(-40).join('\n')}`);
+    }
+    return parts.join('\n') || stdout.slice(-4000);
+  };
   return {
     code,
     stdout,
     out,
+    failures,
     conclusion: run.conclusion,
     jobs: run.jobs,
     job,

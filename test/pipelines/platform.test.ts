@@ -22,7 +22,7 @@ test('a push to main: four images built as a matrix, collected into one JSON obj
   const sha = await git(repo, 'rev-parse', 'HEAD');
   const secrets = await secretsFile(sb, '/services/T0/B0/platform-main');
   const run = await runPipeline(sb, repo, { event: 'push', ref: 'refs/heads/main', secrets, name: 'main' });
-  if (run.conclusion !== 'success') throw new Error(run.stdout.slice(-6000));
+  if (run.conclusion !== 'success') throw new Error(await run.failures());
 
   // One build leg per service, then the aggregating job.
   const legs = run.jobs.filter((j) => j.path.startsWith('pipeline / build / image'));
