@@ -571,7 +571,7 @@ async function checks(run: Run, s: State, phase: 'pre' | 'post', svc: Service, s
   return results.find((x) => x !== undefined) ?? (signal.aborted ? 'stopped: another workload failed' : undefined);
 }
 
-function liveRelease(s: State, color: Color, d: Deployment | undefined, template: PodTemplate): Release {
+function liveRelease(color: Color, d: Deployment | undefined, template: PodTemplate): Release {
   return { color, images: containerImages(template), revision: revisionOf(d) ?? null, switchedAt: new Date().toISOString(), template };
 }
 
@@ -633,7 +633,7 @@ async function deployWorkload(run: Run, s: State): Promise<void> {
       {
         spec: { selector: { ...plan.selector, [colorLabel]: 'blue' } },
         metadata: {
-          annotations: { [ANN.live]: JSON.stringify(liveRelease(s, 'blue', s.idleDeployment, cleanTemplate(tpl, colorLabel, 'blue'))) },
+          annotations: { [ANN.live]: JSON.stringify(liveRelease('blue', s.idleDeployment, cleanTemplate(tpl, colorLabel, 'blue'))) },
         },
       },
       false,
@@ -672,7 +672,7 @@ async function deployWorkload(run: Run, s: State): Promise<void> {
         spec: { selector: { ...plan.selector, [colorLabel]: 'blue' } },
         metadata: {
           annotations: {
-            [ANN.live]: JSON.stringify(liveRelease(s, 'blue', s.idleDeployment, cleanTemplate(plan.template, colorLabel, 'blue'))),
+            [ANN.live]: JSON.stringify(liveRelease('blue', s.idleDeployment, cleanTemplate(plan.template, colorLabel, 'blue'))),
           },
         },
       },
@@ -737,13 +737,12 @@ async function deployWorkload(run: Run, s: State): Promise<void> {
 
   // 4. The switch: one patch, failing if the Service changed since this run locked it.
   const previous = liveRelease(
-    s,
     plan.live,
     plan.liveDeployment,
     cleanTemplate(plan.liveDeployment?.spec.template ?? plan.template, colorLabel, plan.live),
   );
   previous.switchedAt = parseRelease(s.annotationsBefore[ANN.live])?.switchedAt ?? previous.switchedAt;
-  const live = liveRelease(s, s.idle, s.idleDeployment, cleanTemplate(plan.template, colorLabel, s.idle));
+  const live = liveRelease(s.idle, s.idleDeployment, cleanTemplate(plan.template, colorLabel, s.idle));
   try {
     s.service = await patchService(
       client,

@@ -4,6 +4,7 @@ export * from './client.ts';
 export * from './config-objects.ts';
 export * from './deploy.ts';
 export * from './diagnose.ts';
+export * from './gated.ts';
 export * from './health.ts';
 export * from './images.ts';
 export * from './manifests.ts';

@@ -4,7 +4,7 @@
  * @smithy/signature-v4 and the caller's AWS credentials). Every failure is one line that keeps
  * Prometheus's own `errorType` and `error` as they are.
  */
-import { errorMessage, InputError, isLoopbackUrl, redactUrl } from '@tripo04os/common';
+import { errorMessage, redactUrl } from '@tripo04os/common';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -19,25 +19,6 @@ export type PrometheusAuth =
   | { kind: 'sigv4'; region: string; credentials: () => Promise<AwsCredentials>; service?: string };
 
 export const AUTH_KINDS = ['none', 'bearer', 'basic', 'sigv4'] as const;
-
-/** Checks `prometheus-url`: https, or http for a loopback host only. */
-export function parsePrometheusUrl(value: string, input = 'prometheus-url'): URL {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new InputError(input, value, 'expected an https:// URL of a Prometheus server (http:// only for loopback hosts)');
-  }
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && isLoopbackUrl(url)) return url;
-  throw new InputError(
-    input,
-    redactUrl(value),
-    url.protocol === 'http:'
-      ? 'plain http:// is accepted for loopback hosts only (localhost, 127.0.0.0/8, ::1); use https://'
-      : 'expected an https:// URL of a Prometheus server (http:// only for loopback hosts)',
-  );
-}
 
 /** What an instant query answered. */
 export type QueryAnswer =

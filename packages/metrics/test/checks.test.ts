@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { escapePromQL, parseMetricChecks, renderQuery } from '../src/checks.ts';
-import { parsePrometheusUrl } from '../src/prometheus.ts';
 
 describe('metric-checks input', () => {
   it('parses a list with defaults', () => {
@@ -96,23 +95,5 @@ describe('metric-checks input', () => {
         service: 'we"ird',
       }),
     ).toBe('x{version="green",namespace="prod",deployment="api-green",service="we\\"ird"} {{other}}');
-  });
-});
-
-describe('prometheus-url input', () => {
-  it('takes https anywhere and http on loopback only', () => {
-    expect(parsePrometheusUrl('https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1').host).toBe(
-      'aps-workspaces.us-east-1.amazonaws.com',
-    );
-    expect(parsePrometheusUrl('http://127.0.0.1:9090').port).toBe('9090');
-    expect(() => parsePrometheusUrl('http://prometheus.example.com')).toThrow(
-      "Input 'prometheus-url' has the value 'http://prometheus.example.com/': plain http:// is accepted for loopback hosts only",
-    );
-    expect(() => parsePrometheusUrl('ftp://127.0.0.1')).toThrow(
-      "Input 'prometheus-url' has the value 'ftp://127.0.0.1/': expected an https:// URL",
-    );
-    expect(() => parsePrometheusUrl('not a url')).toThrow("Input 'prometheus-url' has the value 'not a url': expected an https:// URL");
-    // Credentials in the URL are never echoed.
-    expect(() => parsePrometheusUrl('http://user:secret@prom.example.com')).toThrow(/value 'http:\/\/prom\.example\.com\/'/);
   });
 });

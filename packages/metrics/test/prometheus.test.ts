@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { recordingLogger } from '@tripo04os/common';
 import { verifySigV4 } from '@tripo04os/sandbox';
 import { sandboxEnv } from '@tripo04os/sandbox/testing';
