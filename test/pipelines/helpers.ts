@@ -197,3 +197,16 @@ export async function registryTags(sb: PipelineSandbox, repository: string): Pro
   if (r.status === 404) return [];
   return ((await r.json()) as { tags?: string[] }).tags ?? [];
 }
+
+/** The digest of REPOSITORY:TAG in the sandbox registry, or undefined while it is not pushed. */
+export async function registryDigest(sb: PipelineSandbox, repository: string, tag: string): Promise<string | undefined> {
+  const auth = Buffer.from(`${sb.env.SANDBOX_REGISTRY_USER}:${sb.env.SANDBOX_REGISTRY_PASSWORD}`).toString('base64');
+  const r = await fetch(`http://${sb.env.SANDBOX_REGISTRY}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      authorization: `Basic ${auth}`,
+      accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    },
+  });
+  return r.ok ? (r.headers.get('docker-content-digest') ?? undefined) : undefined;
+}

@@ -4,7 +4,17 @@
  * and digests collected into one JSON object) and deploys them together to staging.
  */
 import { SandboxControl } from '@tripo04os/sandbox';
-import { git, kubectl, type PipelineSandbox, pipelineSandbox, registryTags, runPipeline, STAGING, secretsFile, serviceRepo } from './helpers.ts';
+import {
+  git,
+  kubectl,
+  type PipelineSandbox,
+  pipelineSandbox,
+  registryTags,
+  runPipeline,
+  STAGING,
+  secretsFile,
+  serviceRepo,
+} from './helpers.ts';
 
 const SERVICES = ['ai-support', 'premium-driver-matching', 'profit-optimization-engine', 'dashboard-api'];
 
@@ -35,9 +45,21 @@ test('a push to main: four images built as a matrix, collected into one JSON obj
     expect(await registryTags(sb, `tripo04os-${name}`)).toEqual(expect.arrayContaining([`sha-${sha.slice(0, 7)}`, 'main']));
     // Each service runs the image built for it, in the staging cluster.
     expect(
-      await kubectl(sb, STAGING, 'get', 'deployment', name, '-n', 'tripo04os-staging', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      await kubectl(
+        sb,
+        STAGING,
+        'get',
+        'deployment',
+        name,
+        '-n',
+        'tripo04os-staging',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ),
     ).toBe(images[name]);
-    expect(await run.log('deploy-staging')).toContain(`${name}: ${sb.env.SANDBOX_INGRESS_URL}/${STAGING}/tripo04os-staging/${name}/health answered 200`);
+    expect(await run.log('deploy-staging')).toContain(
+      `${name}: ${sb.env.SANDBOX_INGRESS_URL}/${STAGING}/tripo04os-staging/${name}/health answered 200`,
+    );
   }
   // dashboard-api's integration test ran against PostgreSQL and Redis.
   expect(await run.log('integration')).toMatch(/test_dashboard_api_integration\.py::test_trips_per_city_reads_postgres_then_redis PASSED/);
