@@ -213,10 +213,20 @@ export function checkJobSettings(file: YamlFile): Problem[] {
   for (const [job, jobNode] of mapEntries(getNode(root, 'jobs'))) {
     const line = file.lineOf(jobNode);
     if (!topPermissions && getNode(jobNode, 'permissions') === undefined) {
-      problems.push({ file: file.path, line, rule: 'permissions', message: `job '${job}' has no permissions: and the workflow sets none; grant what it needs (or permissions: {})` });
+      problems.push({
+        file: file.path,
+        line,
+        rule: 'permissions',
+        message: `job '${job}' has no permissions: and the workflow sets none; grant what it needs (or permissions: {})`,
+      });
     }
     if (getNode(jobNode, 'runs-on') !== undefined && getNode(jobNode, 'timeout-minutes') === undefined) {
-      problems.push({ file: file.path, line, rule: 'timeout', message: `job '${job}' has no timeout-minutes: (GitHub's default is 360 minutes)` });
+      problems.push({
+        file: file.path,
+        line,
+        rule: 'timeout',
+        message: `job '${job}' has no timeout-minutes: (GitHub's default is 360 minutes)`,
+      });
     }
   }
   return problems;

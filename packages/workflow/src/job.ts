@@ -74,6 +74,8 @@ interface Frame {
 }
 
 interface JobState {
+  /** The job's own steps (depth 0): job.status is failure once one of them failed. */
+  topFrame?: Frame;
   shared: RunShared;
   scope: JobScope;
   log: JobLog;
@@ -198,6 +200,7 @@ export async function runJob(shared: RunShared, scope: JobScope): Promise<JobOut
     // steps
     const steps = workflowSteps(job, rawJob);
     const frame: Frame = { steps: {}, inputs: scope.inputs, failed: false, depth: 0 };
+    st.topFrame = frame;
     await runPres(st, frame, steps);
     for (const step of steps) await runStep(st, frame, step);
     if (frame.failed) result = 'failure';
@@ -339,7 +342,12 @@ function jobCtx(
     strategy: scope.strategy,
     needs: scope.needs,
     steps: extra.steps ?? {},
-    job: { status: st.cancelled() ? 'cancelled' : 'success', services: st.services, container: { id: '', network: '' } },
+    // GitHub: job.status is the job's current status (failure after a failed step, in an always() step).
+    job: {
+      status: st.cancelled() ? 'cancelled' : st.topFrame?.failed ? 'failure' : 'success',
+      services: st.services,
+      container: { id: '', network: '' },
+    },
     runner: {
       os: 'Linux',
       arch: runnerArch(),
