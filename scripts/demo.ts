@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     await git(repo, 'commit', '-qm', 'platform: four services');
     await writeFile(
       join(work, 'runner.env'),
-      `${await readFile(join(dir, 'env'), 'utf8')}PATH=/usr/bin:/usr/local/bin:/bin:/usr/sbin:/sbin\nNODE_EXTRA_CA_CERTS=${env.SANDBOX_CA_FILE}\nDOCKER_CONFIG=${join(work, 'docker')}\n`,
+      `${await readFile(join(dir, 'env'), 'utf8')}PATH=/usr/bin:/usr/local/bin:/bin:/usr/sbin:/sbin\nNODE_EXTRA_CA_CERTS=${env.SANDBOX_CA_FILE}\n`,
     );
     await writeFile(
       join(work, 'secrets.env'),

@@ -34,10 +34,10 @@ export async function pipelineSandbox(): Promise<PipelineSandbox> {
   const envFile = join(work, 'runner.env');
   // The runner machine: the sandbox's endpoints; Debian's python3 first (it has the Python tools
   // the workflows install, pip being offline); the sandbox CA trusted by Node (SMTP STARTTLS);
-  // a docker config of its own.
+  // (each build job gets its own docker config from build.yml).
   await writeFile(
     envFile,
-    `${await readFile(join(dir, 'env'), 'utf8')}PATH=/usr/bin:/usr/local/bin:/bin:/usr/sbin:/sbin\nNODE_EXTRA_CA_CERTS=${env.SANDBOX_CA_FILE}\nDOCKER_CONFIG=${join(work, 'docker')}\n`,
+    `${await readFile(join(dir, 'env'), 'utf8')}PATH=/usr/bin:/usr/local/bin:/bin:/usr/sbin:/sbin\nNODE_EXTRA_CA_CERTS=${env.SANDBOX_CA_FILE}\n`,
   );
   return {
     dir,
