@@ -2,22 +2,27 @@ import { InputError, runContext, UserError } from '@tripo04os/common';
 import { readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
 import { connect } from './access.ts';
 import { gateSummary, metricGate, runBlueGreen } from './bluegreen.ts';
+import { healthCheckOptions, maskHealthCheckCredentials } from './health.ts';
 import { spec } from './inputs.ts';
 import { renderSummary } from './summary.ts';
 
 async function main(): Promise<void> {
   const logger = runnerLogger;
+  maskHealthCheckCredentials(logger); // before anything, an input error included, could print them
   const i = readActionInputs(spec);
   for (const k of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) logger.mask(process.env[k] ?? '');
   if (i.strategy === 'blue-green') return runBlueGreen(i, logger, () => connect(i, logger));
   const kube = await import('@tripo04os/kube');
-  const health = i.healthCheckUrl && {
-    url: i.healthCheckUrl.toString(),
-    retries: i.healthCheckRetries,
-    intervalMs: i.healthCheckInterval,
-    expect: kube.parseStatusRange(i.healthCheckExpect) as [number, number],
+  const expect = kube.parseStatusRange(i.healthCheckExpect);
+  const health = healthCheckOptions(i.healthCheckUrl, expect, i.healthCheckRetries, i.healthCheckInterval, logger);
+  const common = {
+    logger,
+    namespace: i.namespace,
+    timeoutMs: i.timeout,
+    failureGraceMs: i.failureGrace,
+    autoRollback: i.autoRollback,
+    health,
   };
-  const common = { logger, namespace: i.namespace, timeoutMs: i.timeout, health: health || undefined };
 
   let report: Awaited<ReturnType<typeof kube.deploy>>;
   if (i.action === 'rollback') {
@@ -63,8 +68,7 @@ async function main(): Promise<void> {
       images,
       objects,
       strategy,
-      failureGraceMs: i.failureGrace,
-      autoRollback: i.autoRollback,
+      ifSuperseded: i.ifSuperseded,
       annotate: i.annotate
         ? {
             deployedBy: JSON.stringify({ repo: run.repository, sha: run.sha, run: run.runUrl, actor: run.actor }),
@@ -78,10 +82,7 @@ async function main(): Promise<void> {
   setOutput('rolled-back', String(report.rolledBack));
   await renderSummary(report, i.action === 'rollback' ? 'kubectl-deploy rollback' : 'kubectl-deploy').write();
   await gateSummary(report).write();
-  if (!report.ok) {
-    const rolled = report.rolledBack ? `; rolled back: ${report.rollback.join('; ')}` : '';
-    throw new UserError(`${report.failure ?? 'deployment failed'}${rolled}`);
-  }
+  if (!report.ok) throw new UserError(kube.failureLine(report));
 }
 
 await run(main);
