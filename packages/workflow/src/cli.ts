@@ -7,7 +7,7 @@
  * Exit: 0 success, 1 failure or cancelled, 2 invalid workflow or command line.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseDotenv } from 'dotenv';
+import { createRequire } from 'node:module';
 import type { EventName } from './events.ts';
 import { InvalidError } from './load.ts';
 import type { Terminal } from './log.ts';
@@ -26,7 +26,8 @@ function pair(flag: string, v: string): [string, string] {
 
 function dotenvFile(flag: string, file: string): Record<string, string> {
   try {
-    return parseDotenv(readFileSync(file, 'utf8'));
+    const dotenv = createRequire(import.meta.url)('dotenv') as typeof import('dotenv');
+    return dotenv.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new InvalidError(`${flag} ${file}: ${(e as Error).message}`);
   }

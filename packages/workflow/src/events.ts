@@ -37,11 +37,13 @@ export function changedFiles(dir: string, sha: string): string[] {
 }
 
 function commitInfo(dir: string, sha: string) {
-  const raw = tryGit(dir, 'show', '-s', '--format=%H%x00%B%x00%cI%x00%an%x00%ae%x00%cn%x00%ce', sha);
-  const [id, message, timestamp, an, ae, cn, ce] = (raw ?? '').split('\0');
+  // One git process for everything (start-up time).
+  const raw = tryGit(dir, 'show', '-s', '--format=%H%x00%T%x00%P%x00%cI%x00%an%x00%ae%x00%cn%x00%ce%x00%B', sha);
+  const [id, tree, parents, timestamp, an, ae, cn, ce, message] = (raw ?? '').split('\0');
   return {
     id: id || sha,
-    tree_id: tryGit(dir, 'rev-parse', `${sha}^{tree}`) ?? '',
+    parent: (parents ?? '').split(' ')[0] || null,
+    tree_id: tree ?? '',
     message: (message ?? '').trim(),
     timestamp: timestamp || new Date().toISOString(),
     author: { name: an ?? 'local', email: ae ?? '', username: an ?? 'local' },
@@ -71,8 +73,8 @@ export function eventPayload(s: EventSpec): { payload: Record<string, unknown>; 
     clone_url: `https://github.com/${s.repository}.git`,
   };
   const sender = { login: s.actor, type: 'User' };
-  const head = commitInfo(s.repoDir, s.sha);
-  const before = tryGit(s.repoDir, 'rev-parse', `${s.sha}^`) ?? '0000000000000000000000000000000000000000';
+  const { parent, ...head } = commitInfo(s.repoDir, s.sha);
+  const before = parent ?? '0000000000000000000000000000000000000000';
   switch (s.event) {
     case 'push':
       return {

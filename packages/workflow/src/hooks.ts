@@ -14,8 +14,15 @@ let registered = false;
 export function registerJsonHook(): void {
   if (registered) return;
   registered = true;
-  // Under Jest (which refuses module hooks) its own ESM loader already accepts the JSON import.
-  if (process.env.JEST_WORKER_ID !== undefined) return;
+  try {
+    register();
+  } catch (e) {
+    // Jest refuses module hooks; its own ESM loader already accepts the JSON import.
+    if (!String((e as Error).message).includes('Jest')) throw e;
+  }
+}
+
+function register(): void {
   registerHooks({
     load(url, context, next) {
       if (url.endsWith('.json') && url.includes('/@actions/workflow-parser/') && !context.importAttributes?.type) {

@@ -5,11 +5,11 @@
  * https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_id
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { arch } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Job } from '@actions/workflow-parser/model/workflow-template';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
-import { parse as parseYaml } from 'yaml';
 import { condition, evalToken, find, type Json, type Status, str, toData } from './expr.ts';
 import { readKeyValueFile, readPathFile } from './files.ts';
 import { interpolate } from './interpolate.ts';
@@ -74,8 +74,6 @@ interface Frame {
 }
 
 interface JobState {
-  /** The job's own steps (depth 0): job.status is failure once one of them failed. */
-  topFrame?: Frame;
   shared: RunShared;
   scope: JobScope;
   log: JobLog;
@@ -94,6 +92,8 @@ interface JobState {
   cancelled: () => boolean;
   jobEnv: Record<string, string>;
   timedOut: boolean;
+  /** A step of the job failed (without continue-on-error): job.status is 'failure'. */
+  failed: boolean;
 }
 
 function now(): string {
@@ -133,6 +133,7 @@ export async function runJob(shared: RunShared, scope: JobScope): Promise<JobOut
     cancelled: () => abort.signal.aborted,
     jobEnv: {},
     timedOut: false,
+    failed: false,
   };
   (st as JobState & { abort: AbortController }).abort = abort;
   let result: Result = 'success';
@@ -200,7 +201,6 @@ export async function runJob(shared: RunShared, scope: JobScope): Promise<JobOut
     // steps
     const steps = workflowSteps(job, rawJob);
     const frame: Frame = { steps: {}, inputs: scope.inputs, failed: false, depth: 0 };
-    st.topFrame = frame;
     await runPres(st, frame, steps);
     for (const step of steps) await runStep(st, frame, step);
     if (frame.failed) result = 'failure';
@@ -342,9 +342,8 @@ function jobCtx(
     strategy: scope.strategy,
     needs: scope.needs,
     steps: extra.steps ?? {},
-    // GitHub: job.status is the job's current status (failure after a failed step, in an always() step).
     job: {
-      status: st.cancelled() ? 'cancelled' : st.topFrame?.failed ? 'failure' : 'success',
+      status: st.cancelled() ? 'cancelled' : st.failed ? 'failure' : 'success',
       services: st.services,
       container: { id: '', network: '' },
     },
@@ -520,7 +519,10 @@ async function runStep(st: JobState, frame: Frame, step: StepDef): Promise<void>
   }
   if (st.cancelled() && outcome === 'success' && st.timedOut) outcome = 'failure';
   const conclusion: Result = outcome === 'failure' && coe ? 'success' : outcome;
-  if (conclusion === 'failure') frame.failed = true;
+  if (conclusion === 'failure') {
+    frame.failed = true;
+    if (frame.depth === 0) st.failed = true;
+  }
   record(outcome, conclusion);
 }
 
@@ -659,6 +661,11 @@ export function resolveActionDir(st: { shared: RunShared; workspace: string }, u
 
 export function unknownActionMessage(uses: string): string {
   return `uses: ${uses}: third-party actions cannot be fetched here and this one has no local stand-in (stand-ins: ${Object.keys(STANDINS).join(', ')}; map a repository with --repo-map OWNER/NAME=DIR)`;
+}
+
+/** yaml is loaded on first use (start-up time: most workflows run no action.yml). */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 }
 
 function readActionYaml(dir: string, uses: string): ActionYaml {

@@ -84,8 +84,12 @@ export async function loadWorkflow(file: string, callerSource: Source, resolver:
     for (const job of jobs) {
       if (!isReusable(job)) continue;
       const where = job.ref.value;
-      if (depth > MAX_DEPTH) {
-        context.error(job.ref, new Error(`Reusable workflows can be nested ${MAX_DEPTH} levels deep at most (GitHub's limit)`));
+      // GitHub: at most ten levels of workflows, the top-level caller included.
+      if (depth >= MAX_DEPTH) {
+        context.error(
+          job.ref,
+          new Error(`Reusable workflows can be nested ${MAX_DEPTH} levels deep at most, the caller included (GitHub's limit)`),
+        );
         continue;
       }
       let src: Source;

@@ -187,6 +187,7 @@ export async function runWorkflow(opts: RunOptions): Promise<RunOutcome> {
     return { exitCode: 0, out, record };
   }
   const ev = eventPayload(spec);
+  if (opts.event === 'schedule') ev.payload.schedule = top.template.events.schedule?.[0]?.cron ?? '';
   const eventPath = join(temp, 'event.json');
   writeFileSync(eventPath, JSON.stringify(ev.payload, null, 2));
   const runId = String(Date.now());
@@ -266,7 +267,8 @@ export async function runWorkflow(opts: RunOptions): Promise<RunOutcome> {
     opts.signal?.removeEventListener('abort', onAbort);
   }
 
-  const jobs = shared.records;
+  // In the order the jobs started (skipped ones where they were decided).
+  const jobs = [...shared.records].sort((a, b) => Date.parse(a.started) - Date.parse(b.started));
   const failed = jobs.some((j) => j.result === 'failure' && !j['continue-on-error']);
   const conclusion = shared.cancelled() ? 'cancelled' : failed ? 'failure' : 'success';
   const record: RunRecord = { conclusion, ...runRecordBase, ended: now(), artifacts: listArtifacts(join(out, 'artifacts')), jobs };

@@ -322,4 +322,51 @@ jobs:
     expect(r.log('scan')).toContain('not SARIF (no runs[] array)');
     expect(existsSync(join(r.out, 'artifacts/sarif/bad.sarif'))).toBe(false);
   });
+
+  it('configure-aws-credentials with role-to-assume calls STS AssumeRoleWithWebIdentity at AWS_ENDPOINT_URL_STS and exports masked credentials', async () => {
+    const { createServer } = await import('node:http');
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        bodies.push(body);
+        res.setHeader('content-type', 'text/xml');
+        res.end(
+          '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>' +
+            '<Credentials><AccessKeyId>ASIALOCALKEY</AccessKeyId><SecretAccessKey>sts-secret-value-xyz</SecretAccessKey>' +
+            '<SessionToken>sts-session-token-xyz</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>' +
+            '<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions</Arn><AssumedRoleId>AROA:GitHubActions</AssumedRoleId></AssumedRoleUser>' +
+            '</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>',
+        );
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = await run(
+        `
+on: push
+permissions:
+  id-token: write
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502 # v4.0.2
+        with:
+          role-to-assume: arn:aws:iam::123456789012:role/deploy
+          aws-region: eu-west-1
+      - run: echo "key=$AWS_ACCESS_KEY_ID secret=$AWS_SECRET_ACCESS_KEY session=$AWS_SESSION_TOKEN region=$AWS_REGION"
+`,
+        { env: { AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}` } },
+      );
+      expect(r.record.conclusion).toBe('success');
+      expect(bodies[0]).toContain('Action=AssumeRoleWithWebIdentity');
+      expect(decodeURIComponent(bodies[0] as string)).toContain('RoleArn=arn:aws:iam::123456789012:role/deploy');
+      expect(r.log('j')).toContain('key=ASIALOCALKEY secret=*** session=*** region=eu-west-1');
+    } finally {
+      server.close();
+    }
+  });
 });

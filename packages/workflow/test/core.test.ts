@@ -164,10 +164,13 @@ jobs:
       - if: failure()
         run: echo on-failure
       - if: always()
-        run: echo always
+        run: echo "always, job.status=$S"
+        env:
+          S: \${{ job.status }}
 `);
     expect(r.job('j').steps.map((s) => s.conclusion)).toEqual(['failure', 'skipped', 'success', 'success']);
     expect(r.log('j')).toContain('on-failure');
+    expect(r.log('j')).toContain('always, job.status=failure');
   });
 
   it(`job.status is the job's current status: success, then failure after a failed step (https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#job-context)`, async () => {
@@ -605,6 +608,16 @@ jobs:
     const no = await run(wf('docs/**'), { files: { 'src/app.py': 'x' } });
     expect(no.record.jobs).toHaveLength(0);
     expect(no.output).toContain('no changed file matches paths');
+  });
+
+  it('schedule: github.event.schedule is the cron (https://docs.github.com/en/actions/reference/workflows-and-actions/events-that-trigger-workflows#schedule)', async () => {
+    const r = await run(
+      'on:\n  schedule:\n    - cron: "30 5 * * 1"\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: echo "cron=$C"\n        env:\n          C: ${{ github.event.schedule }}\n',
+      {
+        event: 'schedule',
+      },
+    );
+    expect(r.log('j')).toContain('cron=30 5 * * 1');
   });
 
   it('the event the workflow does not handle runs nothing', async () => {

@@ -190,4 +190,26 @@ jobs:
     const unmapped = await invalid(wf('v1'));
     expect(unmapped).toContain('acme/lib is not this repository; map it with --repo-map acme/lib=DIR');
   });
+
+  it("nesting: 10 levels (the caller and 9 called workflows) run; an 11th is refused with GitHub's limit, exit 2", async () => {
+    const chain = (levels: number) => {
+      const files: Record<string, string> = {};
+      for (let i = 1; i <= levels; i++) {
+        const next =
+          i < levels
+            ? `  next:\n    uses: ./.github/workflows/l${i + 1}.yml\n`
+            : '  leaf:\n    runs-on: x\n    steps:\n      - run: echo deepest\n';
+        files[`.github/workflows/l${i}.yml`] = `on: workflow_call\njobs:\n${next}`;
+      }
+      return files;
+    };
+    const top = 'on: push\njobs:\n  l1:\n    uses: ./.github/workflows/l1.yml\n';
+    const ok = await run(top, { files: chain(9) });
+    const deepest = ok.record.jobs[0];
+    expect(deepest?.workflow).toHaveLength(9);
+    expect(deepest?.path).toBe('l1 / next / next / next / next / next / next / next / next / leaf');
+    expect(ok.log(deepest?.key as string)).toContain('deepest');
+    const msg = await invalid(top, { files: chain(10) });
+    expect(msg).toContain('Reusable workflows can be nested 10 levels deep at most');
+  });
 });
