@@ -1,218 +1,229 @@
 /**
- * npm run demo: the project's main job, locally. A Tripo04OS service goes from source to a
- * running, health-checked Deployment the way the spec's pipeline takes it (build and push to
- * ECR, staging rollout with manifests and a health check, automatic rollback of a bad release,
- * Slack and e-mail notification), with the three bundled actions run exactly as the GitHub
- * runner runs them, against the sandbox (local EKS, ECR, STS, registry, Slack and SMTP).
+ * npm run demo: the project's main job, locally. The platform example (examples/platform: the
+ * four services of spec 1.3 in one repository) is copied into a git repository of its own and
+ * its real caller workflows run with the workflow runner against the sandbox (two EKS clusters,
+ * ECR, a registry, Prometheus, Slack and SMTP sinks), live:
+ *   1. tag v1.0.0: CI, security scan, integration tests (PostgreSQL, Redis), four images built
+ *      as a matrix, staging rolling deploy, production blue-green behind the Prometheus gate;
+ *   2. tag v1.0.1 whose dashboard-api answers half of its requests with 5xx: staging takes it,
+ *      production's gate fails after the switch and every service goes back to v1.0.0;
+ *   3. the manual rollback workflow (workflow_dispatch) returns staging to v1.0.0.
  *
- *   npm run demo                 # starts a sandbox in .sandbox/demo, runs, stops it
- *   npm run demo -- --keep       # leaves the sandbox up to look around (kubectl with DIR/kubeconfig)
+ *   npm run demo              # sandbox in .sandbox/demo, stopped at the end
+ *   npm run demo -- --keep    # leaves it up (kubectl --kubeconfig .sandbox/demo/kubeconfig-tripo04os-production ...)
+ *   npm run demo:actions      # the earlier demo: the three actions alone
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { formatDuration } from '@tripo04os/common';
-import { markdownTable } from '@tripo04os/kit';
-import { type RunOptions, type RunResult, runAction } from '@tripo04os/kit/harness';
-import { SandboxControl, type SandboxEnv, startSandbox, stopSandbox } from '@tripo04os/sandbox';
+import { readSandboxEnv, SandboxControl, type SandboxEnv, startSandbox, stopSandbox } from '@tripo04os/sandbox';
 
+const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
 const keep = process.argv.includes('--keep');
 const dir = resolve(root, '.sandbox/demo');
+const CLUSTERS = ['tripo04os-staging', 'tripo04os-production'];
+const SERVICES = ['ai-support', 'premium-driver-matching', 'profit-optimization-engine', 'dashboard-api'];
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const rows: { step: string; expected: string; got: string; seconds: number; note: string }[] = [];
 
-interface Step {
-  name: string;
-  expect: 'success' | 'failure';
-  result: RunResult;
-  note: string;
+async function git(repo: string, ...args: string[]): Promise<string> {
+  return (await run('git', ['-C', repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@tripo04os.test', ...args])).stdout.trim();
 }
-const steps: Step[] = [];
-
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+async function kubectl(cluster: string, ...args: string[]): Promise<string> {
+  return (await run('kubectl', ['--kubeconfig', join(dir, `kubeconfig-${cluster}`), ...args])).stdout.trim();
 }
 
-async function step(name: string, expect: Step['expect'], options: RunOptions, note: (r: RunResult) => string): Promise<RunResult> {
+/** One run of a caller workflow with the runner's live progress; returns run.json's conclusion. */
+async function workflow(
+  env: SandboxEnv,
+  work: string,
+  repo: string,
+  name: string,
+  args: string[],
+  expected: 'success' | 'failure',
+  note: () => Promise<string>,
+) {
   say(`\n━━ ${name}`);
-  const result = await runAction({ timeoutMs: 300_000, ...options });
-  // What a person sees in the Actions UI: the step's log, masks applied.
-  for (const line of result.log.trimEnd().split('\n')) say(`   ${line}`);
-  const ok = expect === 'success' ? result.exitCode === 0 : result.exitCode !== 0;
-  steps.push({ name, expect, result, note: note(result) });
-  say(`   → exit ${result.exitCode} in ${formatDuration(result.durationMs)} (${ok ? 'as expected' : `UNEXPECTED: expected ${expect}`})`);
-  if (!ok) throw new Error(`demo step '${name}' did not end as expected`);
-  return result;
+  const out = join(work, `run-${rows.length + 1}`);
+  const started = performance.now();
+  const code = await new Promise<number>((done) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'packages/workflow/src/cli.ts'),
+        'run',
+        ...args,
+        '--repo',
+        repo,
+        '--env-file',
+        join(work, 'runner.env'),
+        '--secrets-file',
+        join(work, 'secrets.env'),
+        '--var',
+        'DOCKER_BUILD_ARGS=BASE_IMAGE=scratch',
+        '--var',
+        'DOCKER_TARGET=runtime',
+        '--var',
+        `HEALTH_CHECK_URL=${env.SANDBOX_INGRESS_URL}/{cluster}/{namespace}/{service}/health`,
+        '--var',
+        `PROMETHEUS_URL=${env.SANDBOX_PROMETHEUS_URL}`,
+        '--approve',
+        'all',
+        '--out',
+        out,
+      ],
+      { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    child.on('close', (c) => done(c ?? -1));
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const got = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).conclusion as string;
+  rows.push({ step: name, expected, got, seconds, note: await note() });
+  say(`   → ${got} (exit ${code}) in ${formatDuration(seconds * 1000)}; report: ${join(out, 'report.html')}`);
+  if (got !== expected) throw new Error(`demo step '${name}' ended ${got}, expected ${expected}`);
+}
+
+async function images(cluster: string, namespace: string): Promise<string> {
+  const out: string[] = [];
+  for (const s of SERVICES) {
+    const deployments = (await kubectl(cluster, 'get', 'deployments', '-n', namespace, '-o', 'name')).split('\n');
+    const live =
+      cluster === 'tripo04os-production'
+        ? `${s}-${JSON.parse(await kubectl(cluster, 'get', 'service', s, '-n', namespace, '-o', 'jsonpath={.spec.selector}')).version}`
+        : s;
+    if (!deployments.includes(`deployment.apps/${live}`)) continue;
+    const image = await kubectl(
+      cluster,
+      'get',
+      'deployment',
+      live,
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].image}',
+    );
+    out.push(`${live}=…${image.slice(-12)}`);
+  }
+  return out.join(' ');
 }
 
 async function main(): Promise<void> {
-  say(`Starting the sandbox in ${dir} ...`);
+  const t0 = performance.now();
+  say(`Starting the sandbox (clusters ${CLUSTERS.join(', ')}) in ${dir} ...`);
   await stopSandbox(dir).catch(() => {});
-  const { env } = await startSandbox({ dir });
+  await startSandbox({ dir, clusters: CLUSTERS });
+  const env = await readSandboxEnv(dir);
   const control = new SandboxControl(env.SANDBOX_CONTROL_URL);
   const work = await mkdtemp(join(tmpdir(), 'demo-'));
   try {
-    await pipeline(env, control, work);
+    const repo = join(work, 'platform');
+    await cp(join(root, 'examples/platform'), repo, { recursive: true });
+    await git(repo, 'init', '-q', '-b', 'main');
+    await git(repo, 'add', '-A');
+    await git(repo, 'commit', '-qm', 'platform: four services');
+    await writeFile(
+      join(work, 'runner.env'),
+      `${await readFile(join(dir, 'env'), 'utf8')}PATH=/usr/bin:/usr/local/bin:/bin:/usr/sbin:/sbin\nNODE_EXTRA_CA_CERTS=${env.SANDBOX_CA_FILE}\n`,
+    );
+    await writeFile(
+      join(work, 'secrets.env'),
+      [
+        `AWS_ACCESS_KEY_ID=${env.AWS_ACCESS_KEY_ID}`,
+        `AWS_SECRET_ACCESS_KEY=${env.AWS_SECRET_ACCESS_KEY}`,
+        `SLACK_WEBHOOK_URL=${env.SANDBOX_WEBHOOK_URL}/services/T000/B000/demo`,
+        `SMTP_URL=smtp://${encodeURIComponent(env.SANDBOX_SMTP_USER)}:${encodeURIComponent(env.SANDBOX_SMTP_PASSWORD)}@${env.SANDBOX_SMTP_HOST}:${env.SANDBOX_SMTP_PORT}`,
+        'NOTIFICATION_EMAIL=ops@tripo04os.test',
+        'DATABASE_URL=postgresql://app:demo-db-password@db.internal:5432/app',
+        'REDIS_URL=redis://cache.internal:6379/0',
+        'JWT_SECRET=demo-jwt-secret',
+        '',
+      ].join('\n'),
+    );
+    const pipeline = join(repo, '.github/workflows/pipeline.yml');
+    const notices = async () => {
+      const slack = (await control.webhooks('/services/T000/B000/demo')).at(-1);
+      return `Slack: ${String((slack?.json as { text?: string } | null)?.text ?? JSON.stringify(slack?.json ?? ''))
+        .split('\n')[0]
+        ?.slice(0, 60)}`;
+    };
+
+    await git(repo, 'tag', 'v1.0.0');
+    await workflow(
+      env,
+      work,
+      repo,
+      'git push origin v1.0.0',
+      [pipeline, '--event', 'push', '--ref', 'refs/tags/v1.0.0'],
+      'success',
+      async () => `production ${await images('tripo04os-production', 'tripo04os-production')}`,
+    );
+
+    await writeFile(join(repo, 'services/dashboard-api/dashboard_api/__init__.py'), '"""Dashboard API, v1.0.1."""\n');
+    await git(repo, 'commit', '-qam', 'dashboard-api: v1.0.1');
+    await git(repo, 'tag', 'v1.0.1');
+    // The bad release: as soon as its dashboard-api image is pushed, its pods fail half of their requests.
+    let marked = false;
+    const marking = (async () => {
+      const auth = Buffer.from(`${env.SANDBOX_REGISTRY_USER}:${env.SANDBOX_REGISTRY_PASSWORD}`).toString('base64');
+      for (let i = 0; i < 1200 && !marked; i++) {
+        const r = await fetch(`http://${env.SANDBOX_REGISTRY}/v2/tripo04os-dashboard-api/manifests/1.0.1`, {
+          method: 'HEAD',
+          headers: {
+            authorization: `Basic ${auth}`,
+            accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+          },
+        });
+        const digest = r.headers.get('docker-content-digest');
+        if (r.ok && digest) {
+          await control.setBehaviour({ image: `${env.SANDBOX_REGISTRY}/tripo04os-dashboard-api@${digest}`, errorRatio: 0.5 });
+          marked = true;
+        } else await sleep(250);
+      }
+    })();
+    await workflow(
+      env,
+      work,
+      repo,
+      'git push origin v1.0.1 (dashboard-api fails 50% of requests)',
+      [pipeline, '--event', 'push', '--ref', 'refs/tags/v1.0.1'],
+      'failure',
+      async () => `gate failed; production back: ${await images('tripo04os-production', 'tripo04os-production')}; ${await notices()}`,
+    );
+    await marking;
+
+    await workflow(
+      env,
+      work,
+      repo,
+      'Actions → Rollback → staging, all services (workflow_dispatch)',
+      [
+        join(repo, '.github/workflows/rollback.yml'),
+        '--event',
+        'workflow_dispatch',
+        '--input',
+        'environment=staging',
+        '--input',
+        `deployment=${SERVICES.join(',')}`,
+      ],
+      'success',
+      async () => `staging ${await images('tripo04os-staging', 'tripo04os-staging')}`,
+    );
+
+    say('\n━━ Summary');
+    say('| step | expected | result | time | what happened |');
+    say('| --- | --- | --- | --- | --- |');
+    for (const r of rows) say(`| ${r.step} | ${r.expected} | ${r.got} | ${formatDuration(r.seconds * 1000)} | ${r.note} |`);
+    say(`\nThe whole demo took ${formatDuration(performance.now() - t0)} (target: 4 min).`);
   } finally {
     await rm(work, { recursive: true, force: true });
     if (!keep) await stopSandbox(dir);
-    else
-      say(
-        `\nThe sandbox is still up: KUBECONFIG=${env.KUBECONFIG} kubectl get all -n staging; stop it with npm run sandbox -- down --dir ${dir}`,
-      );
+    else say(`\nThe sandbox is still up: kubectl --kubeconfig ${dir}/kubeconfig-tripo04os-production get all -n tripo04os-production`);
   }
-}
-
-async function pipeline(env: SandboxEnv, control: SandboxControl, work: string): Promise<void> {
-  // What aws-actions/configure-aws-credentials leaves in a job: region and credentials. The
-  // endpoint variables point the unchanged AWS SDK at the sandbox.
-  const aws = {
-    AWS_REGION: env.AWS_REGION,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    AWS_ENDPOINT_URL_ECR: env.AWS_ENDPOINT_URL_ECR,
-    AWS_ENDPOINT_URL_EKS: env.AWS_ENDPOINT_URL_EKS,
-    AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_STS,
-    CONTAINERS_REGISTRIES_CONF: env.CONTAINERS_REGISTRIES_CONF,
-    DOCKER_CONFIG: join(work, 'docker'),
-    REGISTRY_AUTH_FILE: join(work, 'auth.json'),
-    KUBECONFIG: undefined,
-  };
-  const sha = '5f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d';
-  const push = {
-    event: {
-      name: 'push',
-      payload: {
-        ref: 'refs/heads/main',
-        after: sha,
-        repository: {
-          name: 'ai-support',
-          html_url: 'https://github.com/tripo04os/ai-support',
-          description: 'AI support service',
-          license: { spdx_id: 'MIT' },
-        },
-      },
-    },
-    context: { GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_WORKFLOW: 'Deploy to Staging' },
-  };
-
-  // 1. Build and push (spec 5.1): ECR login through the sandbox's AWS endpoint, repository
-  //    created with scan on push, tags from the spec's rules, the ECR scan gate.
-  const build = await step(
-    'docker-build: build ai-support and push it to ECR',
-    'success',
-    {
-      action: join(root, 'docker-build'),
-      cwd: join(root, 'scripts/demo/service'),
-      inputs: { repository: 'tripo04os-ai-support', scan: 'ecr', 'severity-threshold': 'CRITICAL', 'scan-timeout': '1m' },
-      env: aws,
-      ...push,
-    },
-    (r) => `${r.outputs.tags?.split('\n').length ?? 0} tags, ${r.outputs.digest?.slice(0, 19)}…`,
-  );
-  const imageRef = build.outputs['image-ref'] as string;
-  const registry = build.outputs.registry ?? (imageRef.split('/')[0] as string);
-
-  // 2. Staging rollout (spec 6.1, 7.2, 7.3, 8.3): manifests applied server-side in dependency
-  //    order with the new image, a Secret from the job's environment, EKS access by cluster name.
-  const deployInputs = {
-    'cluster-name': env.SANDBOX_EKS_CLUSTER,
-    namespace: 'staging',
-    timeout: '2m',
-    'failure-grace': '3s',
-  };
-  await step(
-    'kubectl-deploy: first release to staging from manifests',
-    'success',
-    {
-      action: join(root, 'kubectl-deploy'),
-      inputs: {
-        ...deployInputs,
-        manifests: join(root, 'scripts/demo/k8s'),
-        'substitute-env': 'true',
-        images: `ai-support=${imageRef}`,
-        secret: 'ai-support-secrets',
-        'secret-env': 'DATABASE_URL\nOPENAI_API_KEY',
-      },
-      env: {
-        ...aws,
-        REGISTRY: registry,
-        DATABASE_URL: 'postgresql://ai:demo-password@db:5432/ai',
-        OPENAI_API_KEY: 'sk-demo-not-a-real-key',
-      },
-      ...push,
-    },
-    () => 'Namespace, ConfigMap, Secret, Service, Deployment',
-  );
-
-  // 3. The health check of spec 10.2, against the Service's URL.
-  const service = (await control.services()).find((s) => s.namespace === 'staging' && s.name === 'ai-support');
-  if (!service) throw new Error('the sandbox has no URL for service staging/ai-support');
-  await step(
-    'kubectl-deploy: same release again, health-checked',
-    'success',
-    {
-      action: join(root, 'kubectl-deploy'),
-      inputs: {
-        ...deployInputs,
-        images: `ai-support=${imageRef}`,
-        'health-check-url': `${service.url}/health`,
-        'health-check-interval': '1s',
-        'health-check-retries': '5',
-      },
-      env: aws,
-      ...push,
-    },
-    () => `${service.url}/health answered`,
-  );
-
-  // 4. A bad release: its pods crash. The action stops waiting, diagnoses, and rolls back.
-  const bad = await control.pushImage('tripo04os-ai-support', 'bad-release');
-  await control.setBehaviour({ image: bad.image, crashLoop: true });
-  const failed = await step(
-    'kubectl-deploy: a crashing release is diagnosed and rolled back',
-    'failure',
-    { action: join(root, 'kubectl-deploy'), inputs: { ...deployInputs, images: `ai-support=${bad.image}` }, env: aws, ...push },
-    (r) => `rolled-back=${r.outputs['rolled-back']}`,
-  );
-  if (failed.outputs['rolled-back'] !== 'true') throw new Error('the bad release was not rolled back');
-
-  // 5. Notify (spec 9.2, 9.3): Slack and e-mail in one step.
-  await step(
-    'notification: Slack and e-mail',
-    'success',
-    {
-      action: join(root, 'notification'),
-      inputs: {
-        status: 'failure',
-        title: 'ai-support: release rolled back on staging',
-        text: `The crashing release \`bad-release\` was rolled back to \`${imageRef.split('@')[1]?.slice(0, 19)}…\`.`,
-        environment: 'staging',
-        'slack-webhook-url': `${env.SANDBOX_WEBHOOK_URL}/services/T000/B000/demo`,
-        'smtp-host': env.SANDBOX_SMTP_HOST,
-        'smtp-port': env.SANDBOX_SMTP_PORT,
-        'smtp-username': env.SANDBOX_SMTP_USER,
-        'smtp-password': env.SANDBOX_SMTP_PASSWORD,
-        'smtp-tls': 'starttls',
-        'smtp-ca-file': env.SANDBOX_CA_FILE,
-        'email-to': 'platform@tripo04os.example',
-        'email-from': 'ci@tripo04os.example',
-      },
-      env: {},
-      ...push,
-    },
-    (r) => `delivered: ${Object.keys(JSON.parse(r.outputs.delivered ?? '{}')).join(', ')}`,
-  );
-  const slack = await control.webhooks('/services/');
-  const mails = await control.mails();
-  say(`\nThe Slack sink got ${slack.length} message(s); the SMTP sink got ${mails.length} mail(s): "${mails.at(-1)?.subject ?? ''}"`);
-
-  say('\n━━ Pipeline');
-  say(
-    markdownTable(
-      ['step', 'expected', 'exit', 'time', 'result'],
-      steps.map((s) => [s.name, s.expect, s.result.exitCode, formatDuration(s.result.durationMs), s.note]),
-    ),
-  );
 }
 
 main().catch((err: unknown) => {

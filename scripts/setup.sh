@@ -2,8 +2,9 @@
 # Prepares a fresh Debian/Ubuntu machine (with only Node 20 and npm) for the build, the tests
 # and the demo, and is safe to run again:
 #   1. Debian packages the tests use (docker.io docker-registry buildah skopeo shellcheck openssl
-#      ca-certificates chromium prometheus, and postgresql redis-server for the workflow
-#      runner's `services:`), installed only when missing;
+#      ca-certificates prometheus chromium, postgresql redis-server for the workflow runner's
+#      `services:`, and the Python tools of the pipelines: pytest, pytest-cov, flake8, mypy,
+#      bandit, psycopg2, redis), installed only when missing;
 #   2. npm packages with `npm ci` (which also brings Node 24, the node@24 devDependency that npm
 #      scripts run under), skipped when node_modules is already up to date with the lockfile;
 #   3. dockerd, started in the background when `docker info` does not answer.
@@ -35,7 +36,7 @@ as_root() {
 # A package counts as present when its program is on the PATH, so a machine that has Docker
 # from another source (GitHub's runners ship docker-ce) is left alone. Docker counts by its
 # daemon: some images ship the docker client alone, which cannot build anything.
-packages=(docker.io docker-registry buildah skopeo shellcheck openssl ca-certificates chromium postgresql redis-server prometheus)
+packages=(docker.io docker-registry buildah skopeo shellcheck openssl ca-certificates prometheus chromium postgresql redis-server)
 program_of() {
   case "$1" in
     docker.io) echo dockerd ;;
@@ -50,13 +51,21 @@ for pkg in "${packages[@]}"; do
     missing+=("$pkg")
   fi
 done
+# The Python tools of the reusable pipelines and the examples (PyPI is out of reach: pip runs
+# offline and finds these already installed). They count as present when dpkg has them.
+python_packages=(python3-pytest python3-pytest-cov flake8 mypy bandit python3-psycopg2 python3-redis)
+for pkg in "${python_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
 else
-  log "Debian packages present: ${packages[*]}"
+  log "Debian packages present: ${packages[*]} ${python_packages[*]}"
 fi
 
 # --- 2. npm packages ---------------------------------------------------------------------------

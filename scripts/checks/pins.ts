@@ -1,7 +1,7 @@
 /**
  * Every `uses:` of another repository's action or reusable workflow is pinned to a full commit
  * SHA followed by a `# vX.Y.Z` comment. This repository's own actions and workflows
- * (`tripo04os/actions/...@vN`) and local `./` paths are the exceptions; `docker://` images are
+ * (`tripo04os/actions/...@vN` or `@vX.Y.Z`) and local `./` paths are the exceptions; `docker://` images are
  * pinned by digest.
  */
 import type { Node } from 'yaml';
@@ -41,7 +41,9 @@ export function pinProblem(value: string, restOfLine: string): string | undefine
   const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)((?:\/[^@]+)?)@(.+)$/.exec(uses);
   if (!m) return `${uses} is not of the form OWNER/REPO[/PATH]@REF`;
   const [, owner, repo, , ref] = m as unknown as [string, string, string, string, string];
-  if (`${owner}/${repo}`.toLowerCase() === OWN_REPOSITORY && /^v\d+$/.test(ref)) return undefined;
+  // This repository's own tags: the moving major (callers) or a release (the reusable
+  // workflows, see own-refs.ts).
+  if (`${owner}/${repo}`.toLowerCase() === OWN_REPOSITORY && /^v\d+(\.\d+\.\d+)?$/.test(ref)) return undefined;
   if (!/^[0-9a-f]{40}$/.test(ref)) {
     return `${uses} is not pinned to a full commit SHA; use ${owner}/${repo}${m[3]}@<40-hex commit SHA> # vX.Y.Z`;
   }

@@ -159,7 +159,7 @@ export function expressionsIn(script: string): { line: number; expression: strin
 
 // --- the check ---------------------------------------------------------------------------------
 
-export type WorkflowRule = 'actionlint' | 'shellcheck' | 'run-expression' | 'pin' | 'yaml';
+export type WorkflowRule = 'actionlint' | 'shellcheck' | 'run-expression' | 'pin' | 'yaml' | 'permissions' | 'timeout';
 
 /** Every problem of one workflow file. */
 export async function checkWorkflow(path: string): Promise<Problem[]> {
@@ -197,7 +197,39 @@ export async function checkWorkflow(path: string): Promise<Problem[]> {
   }
 
   problems.push(...checkPins(file));
+  problems.push(...checkJobSettings(file));
   return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+/**
+ * Explicit permissions (`permissions:` at the top, or on every job, so no job runs with the
+ * token's default scopes) and a `timeout-minutes` on every job that runs on a runner (a
+ * reusable-workflow call takes its callee's).
+ */
+export function checkJobSettings(file: YamlFile): Problem[] {
+  const root = file.doc.contents;
+  const problems: Problem[] = [];
+  const topPermissions = getNode(root, 'permissions') !== undefined;
+  for (const [job, jobNode] of mapEntries(getNode(root, 'jobs'))) {
+    const line = file.lineOf(jobNode);
+    if (!topPermissions && getNode(jobNode, 'permissions') === undefined) {
+      problems.push({
+        file: file.path,
+        line,
+        rule: 'permissions',
+        message: `job '${job}' has no permissions: and the workflow sets none; grant what it needs (or permissions: {})`,
+      });
+    }
+    if (getNode(jobNode, 'runs-on') !== undefined && getNode(jobNode, 'timeout-minutes') === undefined) {
+      problems.push({
+        file: file.path,
+        line,
+        rule: 'timeout',
+        message: `job '${job}' has no timeout-minutes: (GitHub's default is 360 minutes)`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** The workflow check over the whole repository. */

@@ -46,7 +46,7 @@ describe('fixtures', () => {
     const { problems, rules } = await rulesOf('run-expression.yml');
     expect(rules).toEqual(['run-expression']);
     expect(problems).toHaveLength(1);
-    expect(problems[0]?.line).toBe(16);
+    expect(problems[0]?.line).toBe(17);
     expect(problems[0]?.message).toContain('${{ inputs.service }} inside a run: script; pass it through env:');
   });
 
@@ -60,7 +60,7 @@ describe('fixtures', () => {
     const { problems, rules } = await rulesOf('shellcheck.yml');
     expect(rules).toEqual(['shellcheck']);
     expect(problems).toHaveLength(1);
-    expect(problems[0]?.line).toBe(13);
+    expect(problems[0]?.line).toBe(14);
     expect(problems[0]?.message).toMatch(/SC2086/);
   });
 
@@ -75,6 +75,18 @@ describe('fixtures', () => {
     expect(rules).toEqual(['actionlint']);
     expect(problems[0]?.line).toBe(8);
     expect(problems[0]?.message).toContain('property "event_nmae" is not defined');
+  });
+
+  test('a job without permissions in a workflow that sets none fails the permissions rule', async () => {
+    const { problems, rules } = await rulesOf('permissions.yml');
+    expect(rules).toEqual(['permissions']);
+    expect(problems.map((p) => [p.line, p.message])).toEqual([[12, expect.stringContaining("job 'default-token' has no permissions:")]]);
+  });
+
+  test('a job on a runner without timeout-minutes fails the timeout rule (a reusable-workflow call is exempt)', async () => {
+    const { problems, rules } = await rulesOf('timeout.yml');
+    expect(rules).toEqual(['timeout']);
+    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining("job 'forever' has no timeout-minutes:")]);
   });
 
   test.each([
@@ -104,7 +116,8 @@ describe('rules in detail', () => {
     [`actions/checkout@${sha}`, '', /no '# vX.Y.Z' comment/],
     [`actions/checkout@${sha.toUpperCase()}`, ' # v7.0.1', /not pinned to a full commit SHA/],
     ['actions/checkout@v7', ' # v7.0.1', /not pinned to a full commit SHA/],
-    ['tripo04os/actions/kubectl-deploy@v1.2.3', '', /not pinned to a full commit SHA/],
+    ['tripo04os/actions/kubectl-deploy@v1.2.3', '', undefined],
+    ['tripo04os/actions/kubectl-deploy@v1.2', '', /not pinned to a full commit SHA/],
     ['tripo04os/other/x@v1', '', /not pinned to a full commit SHA/],
     ['docker://alpine', '', /not pinned by digest/],
     ['checkout', '', /not of the form OWNER\/REPO/],

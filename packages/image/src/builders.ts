@@ -189,7 +189,23 @@ export function dockerfileWithLabels(dockerfile: string, labels: Readonly<Record
   if (entries.length === 0) return dockerfile;
   const label = `LABEL ${entries.map(([k, v]) => `${dockerfileString(k)}=${dockerfileString(v)}`).join(' ')}`;
   const base = dockerfile.endsWith('\n') ? dockerfile : `${dockerfile}\n`;
-  return target ? `${base}FROM ${target}\n${label}\n` : `${base}${label}\n`;
+  return target ? `${upToStage(base, target)}FROM ${target}\n${label}\n` : `${base}${label}\n`;
+}
+
+/**
+ * The Dockerfile up to the end of stage `target`: the classic builder builds every stage of the
+ * file, so stages after the target (which the target cannot need) would run for nothing, or fail
+ * (a RUN step on a base without a shell). Unchanged when no stage has that name.
+ */
+function upToStage(dockerfile: string, target: string): string {
+  const lines = dockerfile.split('\n');
+  const isFrom = (l: string) => /^\s*FROM\s/i.test(l);
+  const start = lines.findIndex(
+    (l) => isFrom(l) && new RegExp(`\\sAS\\s+${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i').test(l),
+  );
+  if (start === -1) return dockerfile;
+  const next = lines.findIndex((l, i) => i > start && isFrom(l));
+  return next === -1 ? dockerfile : `${lines.slice(0, next).join('\n')}\n`;
 }
 
 export function dockerPushArgs(tag: string): string[] {

@@ -191,6 +191,13 @@ describe('classic docker with the labels in the Dockerfile', () => {
       undefined,
       'FROM scratch\nLABEL "k"="say \\"hi\\" for \\$5\\\\n bye"\n',
     ],
+    [
+      'stages after the target are left out (the classic builder would build them too)',
+      'ARG BASE=scratch\nFROM ${BASE} AS runtime\nCOPY a /\n\nFROM runtime AS app\nRUN ["pip", "install"]\n',
+      { a: 'b' },
+      'runtime',
+      'ARG BASE=scratch\nFROM ${BASE} AS runtime\nCOPY a /\n\nFROM runtime\nLABEL "a"="b"\n',
+    ],
     ['no labels', 'FROM scratch', {}, 'x', 'FROM scratch'],
   ])('%s', (_n, dockerfile, labels, target, expected) => {
     expect(dockerfileWithLabels(dockerfile, labels, target)).toBe(expected);

@@ -43,6 +43,8 @@ export interface ServiceUrl {
   namespace: string;
   name: string;
   url: string;
+  /** The EKS cluster the Service is in. */
+  cluster?: string;
 }
 
 export interface ControlParts {

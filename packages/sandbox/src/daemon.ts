@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isEksToken, verifyEksToken } from './aws/eks-token.ts';
 import { startAwsEndpoint } from './aws/server.ts';
 import { ensureCertificates } from './certs.ts';
+import { mergeMetrics, startIngress } from './clusters.ts';
 import { startControlServer } from './control.ts';
 import { envFile, formatEnv, type SandboxEnv } from './env.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
@@ -42,6 +43,8 @@ export interface DaemonInfo {
 /** Maps a bearer token to a user: the sandbox token → sandbox-admin, a valid EKS token → the IAM ARN. */
 export function sandboxAuthenticator(o: {
   sandboxToken: string;
+  /** The EKS cluster this API server is (a token made for another cluster is refused). */
+  clusterName?: string;
   awsUrl: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -52,7 +55,7 @@ export function sandboxAuthenticator(o: {
     if (token === o.sandboxToken) return 'sandbox-admin';
     if (!isEksToken(token)) return undefined;
     const r = verifyEksToken(token, {
-      clusterName: SANDBOX_CLUSTER,
+      clusterName: o.clusterName ?? SANDBOX_CLUSTER,
       credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
       accountId: SANDBOX_ACCOUNT,
       userName: SANDBOX_IAM_USER,
@@ -64,7 +67,7 @@ export function sandboxAuthenticator(o: {
   };
 }
 
-export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
+export async function runDaemon(dir: string, ownerPid?: number, clusterNames: readonly string[] = [SANDBOX_CLUSTER]): Promise<void> {
   const started = Date.now();
   const closers: (() => Promise<void>)[] = [];
   let stopping = false;
@@ -124,7 +127,7 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
     const tls = { cert: certs.serverCert, key: certs.serverKey };
     const caData = Buffer.from(certs.caCert).toString('base64');
 
-    let kubeUrl = '';
+    const kubeUrls = new Map<string, string>();
     const aws = await part(
       startAwsEndpoint({
         region: SANDBOX_REGION,
@@ -136,28 +139,38 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
         registry: registryClient,
         registryUser,
         registryPassword,
-        cluster: () => ({ name: SANDBOX_CLUSTER, endpoint: kubeUrl, caData, version: SANDBOX_K8S_VERSION }),
+        clusters: () => clusterNames.map((name) => ({ name, endpoint: kubeUrls.get(name) ?? '', caData, version: SANDBOX_K8S_VERSION })),
         log,
       }),
     );
-    const [kube, smtp, webhooks] = await Promise.all([
-      part(
-        startKubeServer({
-          tls,
-          authenticate: sandboxAuthenticator({ sandboxToken, awsUrl: aws.url, accessKeyId, secretAccessKey, log }),
-          imageExists: (image) => registryClient.imageExists(image),
-          log: (line) => log(`kubernetes: ${line}`),
-        }),
+    // One API server per EKS cluster, each with its own store, controllers and kubelet.
+    const [kubes, smtp, webhooks] = await Promise.all([
+      Promise.all(
+        clusterNames.map((clusterName) =>
+          part(
+            startKubeServer({
+              tls,
+              authenticate: sandboxAuthenticator({ sandboxToken, clusterName, awsUrl: aws.url, accessKeyId, secretAccessKey, log }),
+              imageExists: (image) => registryClient.imageExists(image),
+              log: (line) => log(`kubernetes${clusterNames.length > 1 ? ` ${clusterName}` : ''}: ${line}`),
+            }),
+          ),
+        ),
       ),
       part(startSmtpSink({ user: smtpUser, password: smtpPassword, tls, log })),
       webhooksStarting,
     ]);
-    kubeUrl = kube.url;
+    const clusters = clusterNames.map((name, i) => ({ name, kube: kubes[i]! }));
+    for (const c of clusters) kubeUrls.set(c.name, c.kube.url);
+    const kube = clusters[0]!.kube;
+    const ingress = await part(startIngress({ services: (name) => clusters.find((c) => c.name === name)?.kube.services() }));
 
     const parts: Record<string, string> = {
       registry: registry.host,
       aws: aws.url,
       kubernetes: kube.url,
+      ...(clusters.length > 1 ? Object.fromEntries(clusters.map((c) => [`kubernetes ${c.name}`, c.kube.url])) : {}),
+      ingress: ingress.url,
       webhooks: webhooks.url,
       smtp: `${smtp.host}:${smtp.port}`,
     };
@@ -165,13 +178,23 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
       startControlServer({
         webhooks,
         mails: smtp,
-        behaviours: kube.behaviours,
-        services: () => kube.services(),
-        metrics: () => kube.metrics(),
-        requests: () => kube.requests(),
+        // Image behaviours hold in every cluster (they describe the image, not a cluster).
+        behaviours: {
+          set: (b) => {
+            for (const c of clusters) c.kube.behaviours.set(b);
+          },
+          list: () => kube.behaviours.list(),
+          reset: () => {
+            for (const c of clusters) c.kube.behaviours.reset();
+          },
+        },
+        services: () => clusters.flatMap((c) => c.kube.services().map((svc) => ({ ...svc, cluster: c.name }))),
+        metrics: () =>
+          clusters.length === 1 ? kube.metrics() : mergeMetrics(clusters.map((c) => ({ cluster: c.name, text: c.kube.metrics() }))),
+        requests: () => clusters.flatMap((c) => c.kube.requests().map((r) => ({ ...r, cluster: c.name }))),
         pushImage: (repository, tag) => registryClient.pushScratchImage(repository, tag),
         findings: aws.findings,
-        clusters: () => [{ name: SANDBOX_CLUSTER, endpoint: kube.url }],
+        clusters: () => clusters.map((c) => ({ name: c.name, endpoint: c.kube.url })),
         status: () => ({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()), parts }),
       }),
     );
@@ -196,7 +219,9 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
       AWS_ENDPOINT_URL_ECR: aws.url,
       AWS_ENDPOINT_URL_EKS: aws.url,
       AWS_ENDPOINT_URL_STS: aws.url,
-      SANDBOX_EKS_CLUSTER: SANDBOX_CLUSTER,
+      SANDBOX_EKS_CLUSTER: clusterNames[0]!,
+      SANDBOX_EKS_CLUSTERS: clusterNames.join(','),
+      SANDBOX_INGRESS_URL: ingress.url,
       SANDBOX_REGISTRY: registry.host,
       SANDBOX_REGISTRY_USER: registryUser,
       SANDBOX_REGISTRY_PASSWORD: registryPassword,
@@ -211,9 +236,19 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
       CONTAINERS_REGISTRIES_CONF: registriesConf,
     };
     await Promise.all([
-      writeFile(kubeconfig, kubeconfigYaml({ server: kube.url, caCert: certs.caCert, token: sandboxToken, cluster: SANDBOX_CLUSTER }), {
+      writeFile(kubeconfig, kubeconfigYaml({ server: kube.url, caCert: certs.caCert, token: sandboxToken, cluster: clusterNames[0]! }), {
         mode: 0o600,
       }),
+      // With several clusters, DIR/kubeconfig-NAME reaches each one (DIR/kubeconfig: the first).
+      ...(clusters.length > 1
+        ? clusters.map((c) =>
+            writeFile(
+              join(dir, `kubeconfig-${c.name}`),
+              kubeconfigYaml({ server: c.kube.url, caCert: certs.caCert, token: sandboxToken, cluster: c.name }),
+              { mode: 0o600 },
+            ),
+          )
+        : []),
       writeFile(
         registriesConf,
         `# Written by the tripo04os sandbox: its loopback registry speaks plain HTTP.\nunqualified-search-registries = []\n\n[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n`,

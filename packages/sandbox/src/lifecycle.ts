@@ -2,11 +2,13 @@
  * `up`, `down` and `status`: the daemon runs detached in the background; DIR holds its pid,
  * the registry child's pid, its log and state. A DIR left by a killed run is recovered.
  */
+
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkClusterNames } from './clusters.ts';
 import type { DaemonInfo } from './daemon.ts';
 import { readSandboxEnv, type SandboxEnv } from './env.ts';
 import { logFile, pidFile, prometheusPidFile, registryPidFile, stateFile } from './paths.ts';
@@ -145,6 +147,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Stop the sandbox by itself when this process ends (the jest global setup passes its own pid). */
   ownerPid?: number;
+  /** EKS cluster names, each its own API server (default: one cluster named `sandbox`). */
+  clusters?: string[];
 }
 
 /** Starts the sandbox daemon in the background (same as `up`); resolves once every part answers. */
@@ -163,7 +167,15 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   }
   await rm(stateFile(dir), { force: true });
   const logFd = openSync(logFile(dir), 'a');
-  const args = [cliFile, 'daemon', '--dir', dir, ...(options.ownerPid ? ['--owner', String(options.ownerPid)] : [])];
+  const clusters = checkClusterNames(options.clusters ?? []);
+  const args = [
+    cliFile,
+    'daemon',
+    '--dir',
+    dir,
+    ...(options.ownerPid ? ['--owner', String(options.ownerPid)] : []),
+    ...clusters.flatMap((c) => ['--cluster', c]),
+  ];
   const child = spawn(nodeBinary(), args, {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],

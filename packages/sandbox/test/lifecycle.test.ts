@@ -125,5 +125,5 @@ test('without the docker-registry binary, up fails naming the Debian package', a
 test('a command without --dir prints the usage', async () => {
   const r = await sandbox(['up']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toContain('usage: npm run sandbox -- up|down|status --dir DIR');
+  expect(r.stderr).toContain('usage: npm run sandbox -- up [--cluster NAME]... --dir DIR | down --dir DIR | status --dir DIR');
 });

@@ -159,16 +159,27 @@ const setupPython: StandIn = {
       throw new Error(
         `actions/setup-python: python-version: ${wanted}: this machine has Python ${version} only (the stand-in uses the host's python3)`,
       );
-    const bin = join(c.temp, 'setup-python', 'bin');
-    mkdirSync(bin, { recursive: true });
-    for (const n of ['python', 'python3']) {
-      writeFileSync(join(bin, n), `#!/bin/sh\nexec ${exe} "$@"\n`, { mode: 0o755 });
+    // A virtual environment that sees the host's packages (Debian's python3-pytest, flake8, ...),
+    // so `python -m pip install` works as on a hosted runner (no PEP 668 refusal) but offline
+    // (PyPI is out of reach): a requirement already installed is satisfied, another one fails
+    // clearly ("No matching distribution found").
+    const venv = join(c.temp, 'setup-python', 'venv');
+    try {
+      execFileSync(exe, ['-m', 'venv', '--system-site-packages', '--without-pip', '--clear', venv], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`actions/setup-python: could not create a virtual environment with ${exe}: ${(e as Error).message.split('\n')[0]}`);
     }
-    c.log.info(`Using the host's Python ${version} (${exe})`);
+    const bin = join(venv, 'bin');
+    c.log.info(`Using the host's Python ${version} (${exe}) in a virtual environment with its packages (${venv}); pip is offline`);
     return {
       outputs: { 'python-version': version, 'python-path': join(bin, 'python') },
       path: [bin],
-      env: { pythonLocation: dirname(dirname(exe)) },
+      env: {
+        pythonLocation: venv,
+        VIRTUAL_ENV: venv,
+        PIP_NO_INDEX: '1',
+        PIP_DISABLE_PIP_VERSION_CHECK: '1',
+      },
     };
   },
 };

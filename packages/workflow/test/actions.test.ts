@@ -276,8 +276,16 @@ jobs:
       - run: python --version && echo "v=$V"
         env:
           V: \${{ steps.py.outputs.python-version }}
+      - name: pip is offline in a virtual environment that sees the host's packages
+        run: |
+          python -c 'import sys; print("venv=" + str(sys.prefix != sys.base_prefix))'
+          python -m pip install pip
+          if python -m pip install surely-not-installed-xyz 2>&1; then echo "installed?"; else echo "refused offline"; fi
 `);
     expect(ok.log('j')).toMatch(/v=3\.\d+\.\d+/);
+    expect(ok.log('j')).toContain('venv=True');
+    expect(ok.log('j')).toMatch(/Requirement already satisfied: pip/);
+    expect(ok.log('j')).toMatch(/No matching distribution found for surely-not-installed-xyz[\s\S]*refused offline/);
     const bad = await run(
       'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/setup-python@v5\n        with:\n          python-version: "2.7"\n',
     );

@@ -173,6 +173,27 @@ jobs:
     expect(r.log('j')).toContain('always, job.status=failure');
   });
 
+  it(`job.status is the job's current status: success, then failure after a failed step (https://docs.github.com/en/actions/reference/workflows-and-actions/contexts#job-context)`, async () => {
+    const r = await run(`
+on: push
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          S: \${{ job.status }}
+        run: echo "before=$S"
+      - run: "false"
+      - if: always()
+        env:
+          S: \${{ job.status }}
+          T: \${{ job.status == 'success' && 'succeeded' || 'failed' }}
+        run: echo "after=$S title=$T"
+`);
+    expect(r.log('j')).toContain('before=success');
+    expect(r.log('j')).toContain('after=failure title=failed');
+  });
+
   it(`env: workflow < job < step; GITHUB_ENV and GITHUB_PATH reach the later steps (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#environment-files)`, async () => {
     const r = await run(`
 on: push

@@ -34,7 +34,8 @@ export interface AwsEndpointOptions {
   registry: RegistryClient;
   registryUser: string;
   registryPassword: string;
-  cluster: () => ClusterInfo;
+  /** The EKS clusters DescribeCluster and ListClusters know, each with its own API server. */
+  clusters: () => ClusterInfo[];
   /** Keeps ECR repositories across restarts. */
   ecrStateFile?: string;
   log?: (line: string) => void;
@@ -126,12 +127,12 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
 
   async function eks(method: string, path: string): Promise<unknown> {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-    const c = options.cluster();
-    if (method === 'GET' && parts.length === 1 && parts[0] === 'clusters') return { clusters: [c.name] };
+    const clusters = options.clusters();
+    if (method === 'GET' && parts.length === 1 && parts[0] === 'clusters') return { clusters: clusters.map((c) => c.name) };
     if (method === 'GET' && parts.length === 2 && parts[0] === 'clusters') {
       const name = parts[1]!;
-      if (name !== c.name)
-        throw new AwsError('ResourceNotFoundException', 404, `No cluster found for name: ${name}.`, { clusterName: name });
+      const c = clusters.find((k) => k.name === name);
+      if (!c) throw new AwsError('ResourceNotFoundException', 404, `No cluster found for name: ${name}.`, { clusterName: name });
       return {
         cluster: {
           name: c.name,

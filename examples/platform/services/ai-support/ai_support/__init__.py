@@ -1,0 +1,1 @@
+"""Answers rider and driver questions."""

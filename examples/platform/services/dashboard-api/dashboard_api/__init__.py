@@ -1,0 +1,1 @@
+"""Serves the operations dashboard: trip counts per city, cached."""

@@ -1,0 +1,1 @@
+"""Matches premium riders with the best nearby driver."""

@@ -1,0 +1,1 @@
+"""Suggests the fare multiplier that maximises expected profit."""
