@@ -3,7 +3,7 @@
  * tripo04os/actions/...@REF in .github/workflows/ to v<lerna.json version>. The release sets the
  * version, runs this with --write, commits and tags vX.Y.Z (see scripts/checks/own-refs.ts).
  */
-import { repoRoot } from './bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkOwnRefs, formatProblem, writeOwnRefs } from './checks/index.ts';
 
 if (process.argv.includes('--write')) {

@@ -11,7 +11,8 @@
  * greater than the last vX.Y.Z tag, a tag that exists already (here or on REMOTE), a dirty work
  * tree, a stale dist/ (`npm run -s check-dist` of the repository). Then it sets the one version
  * everywhere (lerna.json, the root and every workspace package.json, their dependencies on each
- * other, package-lock.json), puts the commits since the last tag into CHANGELOG.md grouped by
+ * other, package-lock.json) and in the reusable workflows' references to this repository
+ * (`@vX.Y.Z`, scripts/checks/own-refs.ts), puts the commits since the last tag into CHANGELOG.md grouped by
  * area, commits, and creates the annotated tag vX.Y.Z. A release (not a pre-release) moves the
  * major tag vX to it. Nothing is pushed unless `--push REMOTE`: then the branch, vX.Y.Z and vX go
  * in one `git push --atomic` (vX forced, vX.Y.Z never: a remote vX.Y.Z that exists refuses the
@@ -21,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import semver from 'semver';
+import { writeOwnRefs } from './checks/own-refs.ts';
 import { workspacePackages } from './checks/versions.ts';
 
 export class ReleaseError extends Error {}
@@ -188,6 +190,8 @@ export async function release(versionArg: string, options: Options = {}): Promis
   const date = options.date ?? new Date();
   const section = changelogSection(root, version, last, date);
   const changed = await setVersion(root, version);
+  // The reusable workflows name their own release exactly (scripts/checks/own-refs.ts).
+  for (const file of await writeOwnRefs(root)) changed.push(relative(root, file));
   const changelog = join(root, 'CHANGELOG.md');
   const title = '# Changelog\n\nEvery release of tripo04os/actions; `vX` always names the newest `vX.Y.Z`.\n\n';
   const previous = existsSync(changelog) ? readFileSync(changelog, 'utf8').replace(/^# Changelog\n[\s\S]*?(?=^## v|$(?![\s\S]))/m, '') : '';

@@ -18,7 +18,8 @@ const OWN_USES = new RegExp(`^(${OWN_REPOSITORY.replace('/', '\\/')}(?:\\/[^@\\s
 /** The one version of the repository (lerna.json). */
 export async function repoVersion(root: string): Promise<string> {
   const { version } = JSON.parse(await readFile(join(root, 'lerna.json'), 'utf8')) as { version?: string };
-  if (!version || !/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`lerna.json: version ${JSON.stringify(version)} is not X.Y.Z`);
+  if (!version || !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version))
+    throw new Error(`lerna.json: version ${JSON.stringify(version)} is not X.Y.Z[-PRERELEASE]`);
   return version;
 }
 

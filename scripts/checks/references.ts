@@ -1,8 +1,9 @@
 /**
- * Every reference to this repository's actions and reusable workflows, in the reusable workflows
- * and in the examples, names the same release line: `tripo04os/actions/...@vN` where N is the major
- * version of lerna.json. A stray `@main`, a branch, a SHA or another major (a mixed version) fails,
- * so a caller pinned to `@v1` never runs a piece of another line.
+ * The examples (callers, as a service repository writes them) refer to this repository's actions
+ * and reusable workflows on one release line: `tripo04os/actions/...@vN`, N the major version of
+ * lerna.json. A stray `@main`, a branch, a SHA or another major (a mixed version) fails. The
+ * reusable workflows themselves name the exact release (`@vX.Y.Z`, own-refs.ts), so that a
+ * workflow at a version runs that version's actions.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,9 @@ export async function checkOwnReferences(root: string): Promise<Problem[]> {
   if (major === undefined) return [{ file: lernaFile, rule: 'reference', message: `lerna.json's version ${version} is not semver` }];
   const want = `v${major}`;
   const problems: Problem[] = [];
+  const own = join(root, '.github', 'workflows');
   for (const path of await findWorkflows(root)) {
+    if (path.startsWith(own)) continue; // own-refs.ts: the exact version
     const file = await loadYaml(path);
     for (const u of usesNodes(file)) {
       const m = /^([^/@\s]+\/[^/@\s]+)(\/[^@\s]*)?@(\S+)$/.exec(u.value.trim());

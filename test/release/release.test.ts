@@ -183,3 +183,13 @@ test('helpers: the major tag and the area of a commit', () => {
   expect(areaOf('Make it faster', ['packages/kube/src/a.ts', 'packages/kube/src/b.ts', 'README.md'])).toBe('kube');
   expect(areaOf('Pin actions', ['.github/workflows/ci.yml'])).toBe('workflows');
 });
+
+test('the release commit names the new version in the reusable workflows (own-refs)', async () => {
+  commit('workflows: a reusable workflow', {
+    '.github/workflows/deploy.yml':
+      'on: workflow_call\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: tripo04os/actions/kubectl-deploy@v1.0.0\n',
+  });
+  await release('1.1.0', { ...quiet, root: repo });
+  expect(readFileSync(join(repo, '.github/workflows/deploy.yml'), 'utf8')).toContain('tripo04os/actions/kubectl-deploy@v1.1.0');
+  expect(git(repo, 'show', '--stat', '--format=', 'v1.1.0')).toContain('.github/workflows/deploy.yml');
+});

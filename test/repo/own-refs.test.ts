@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkOwnRefs, formatProblem, ownRefs, ownWorkflows, repoVersion, writeOwnRefs } from '../../scripts/checks/index.ts';
 
 const fixture = join(repoRoot, 'test/fixtures/own-refs');

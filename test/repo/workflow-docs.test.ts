@@ -5,7 +5,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/bundle.ts';
+import { repoRoot } from '@tripo04os/kit/harness';
 import { checkWorkflowDocs, formatProblem, reusableWorkflows, tableRows, writeWorkflowDocs } from '../../scripts/checks/index.ts';
 
 const fixture = join(repoRoot, 'test/fixtures/workflow-docs');
