@@ -2,7 +2,7 @@
 # Prepares a fresh Debian/Ubuntu machine (with only Node 20 and npm) for the build, the tests
 # and the demo, and is safe to run again:
 #   1. Debian packages the tests use (docker.io docker-registry buildah skopeo shellcheck openssl
-#      ca-certificates), installed only when missing;
+#      ca-certificates prometheus), installed only when missing;
 #   2. npm packages with `npm ci` (which also brings Node 24, the node@24 devDependency that npm
 #      scripts run under), skipped when node_modules is already up to date with the lockfile;
 #   3. dockerd, started in the background when `docker info` does not answer.
@@ -34,7 +34,7 @@ as_root() {
 # A package counts as present when its program is on the PATH, so a machine that has Docker
 # from another source (GitHub's runners ship docker-ce) is left alone. Docker counts by its
 # daemon: some images ship the docker client alone, which cannot build anything.
-packages=(docker.io docker-registry buildah skopeo shellcheck openssl ca-certificates)
+packages=(docker.io docker-registry buildah skopeo shellcheck openssl ca-certificates prometheus)
 program_of() {
   case "$1" in
     docker.io) echo dockerd ;;

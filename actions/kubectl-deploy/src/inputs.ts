@@ -39,9 +39,10 @@ export const spec = defineInputs({
   },
   strategy: {
     type: 'enum',
-    values: ['rolling'],
+    values: ['rolling', 'blue-green'],
     default: 'rolling',
-    description: "Deployment strategy. rolling: the Deployment's own rolling update, all Deployments at once.",
+    description:
+      "Deployment strategy. rolling: the Deployment's own rolling update, all Deployments at once. blue-green: each workload NAME in images is NAME-blue/NAME-green behind Service NAME; the idle colour gets the release, is checked, then the Service selector switches (see the README).",
   },
   timeout: {
     type: 'duration',
@@ -138,5 +139,75 @@ export const spec = defineInputs({
     default: '20s',
     description:
       'How long new pods may sit in ErrImagePull/ImagePullBackOff, InvalidImageName, CreateContainerConfigError or CrashLoopBackOff before the rollout fails without waiting for the timeout.',
+  },
+  'color-label': {
+    type: 'string',
+    default: 'version',
+    pattern: /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
+    accepts: 'a Kubernetes label key such as version or example.com/color',
+    description: 'blue-green: the label whose value (blue or green) the active Service selects.',
+  },
+  'preview-service': {
+    type: 'string',
+    default: 'NAME-preview',
+    pattern: /^(none|[a-zA-Z0-9-]*NAME[a-zA-Z0-9-]*)$/,
+    accepts: "a name containing NAME (the workload), such as NAME-preview, or 'none'",
+    description:
+      "blue-green: the Service that selects the idle colour (created or updated by the action; NAME is the workload), through which the pre-switch checks reach it. 'none': no preview Service and no pre-switch checks.",
+  },
+  'preview-replicas': {
+    type: 'integer',
+    min: 1,
+    description:
+      'blue-green: replicas of the idle colour during the pre-switch checks (scaled up to the live count before the switch). Default: the live count.',
+  },
+  'health-check-path': {
+    type: 'string',
+    pattern: /^\/[^\s]*$/,
+    accepts: 'a path starting with /, such as /health',
+    description:
+      'blue-green: path requested through the Kubernetes API server Service proxy, on the preview Service before the switch and on the active Service after it (uses health-check-retries, -interval, -expect).',
+  },
+  'analysis-duration': {
+    type: 'duration',
+    default: '60s',
+    description: 'blue-green: how long the post-switch checks run (metric checks without count measure every interval for this long).',
+  },
+  'scale-down-delay': {
+    type: 'string',
+    default: '30s',
+    pattern: /^(never|\d+(\.\d+)?(ms|s|m|h)?)$/,
+    accepts: "a duration such as 30s or 0, or 'never'",
+    description:
+      'blue-green: how long the old colour stays up after a successful switch before it is scaled to zero (0: at once; never: keep it for an instant rollback).',
+  },
+  'rollback-scope': {
+    type: 'enum',
+    values: ['all', 'failed'],
+    default: 'all',
+    description:
+      'blue-green with several workloads: all: a failure of one switches back every workload this run switched; failed: only the failed ones.',
+  },
+  'prometheus-url': {
+    type: 'url',
+    schemes: ['https'],
+    httpLoopback: true,
+    description:
+      'Prometheus server for metric-checks (for Amazon Managed Service for Prometheus: the workspace URL, with prometheus-auth: sigv4).',
+  },
+  'prometheus-auth': {
+    type: 'enum',
+    values: ['none', 'bearer', 'basic', 'sigv4'],
+    default: 'none',
+    description:
+      'How to authenticate to Prometheus: none; bearer (prometheus-token); basic (prometheus-username, prometheus-password); sigv4 (signed for service aps with the AWS credentials of the step).',
+  },
+  'prometheus-token': { type: 'string', secret: true, description: 'Bearer token for prometheus-auth: bearer (masked).' },
+  'prometheus-username': { type: 'string', description: 'User name for prometheus-auth: basic.' },
+  'prometheus-password': { type: 'string', secret: true, description: 'Password for prometheus-auth: basic (masked).' },
+  'metric-checks': {
+    type: 'string',
+    description:
+      'YAML list of Prometheus checks: {name, query, phase: pre|post, min, max, interval, count, failure-limit, on-empty: fail|pass|inconclusive, on-error: fail|inconclusive}. {{color}} {{namespace}} {{deployment}} {{service}} are substituted. Fails closed. With rolling, only phase: post (after the rollout; failure rolls back).',
   },
 });

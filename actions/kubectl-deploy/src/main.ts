@@ -1,6 +1,7 @@
 import { InputError, runContext, UserError } from '@tripo04os/common';
 import { readActionInputs, run, runnerLogger, setOutput } from '@tripo04os/kit';
 import { connect } from './access.ts';
+import { gateSummary, metricGate, runBlueGreen } from './bluegreen.ts';
 import { spec } from './inputs.ts';
 import { renderSummary } from './summary.ts';
 
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
   const logger = runnerLogger;
   const i = readActionInputs(spec);
   for (const k of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) logger.mask(process.env[k] ?? '');
+  if (i.strategy === 'blue-green') return runBlueGreen(i, logger, () => connect(i, logger));
   const kube = await import('@tripo04os/kube');
   const health = i.healthCheckUrl && {
     url: i.healthCheckUrl.toString(),
@@ -50,9 +52,12 @@ async function main(): Promise<void> {
     kube.substituteImages(objects, images);
     const strategy = kube.STRATEGIES[i.strategy];
     if (!strategy) throw new InputError('strategy', i.strategy, `expected one of ${Object.keys(kube.STRATEGIES).join(', ')}`);
+    const gate = await metricGate(i, logger);
     const client = await connect(i, logger);
     const run = runContext();
-    report = await kube.deploy({
+    report = await kube.deployWithGate({
+      gate,
+      analysisDurationMs: i.analysisDuration,
       ...common,
       client,
       images,
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
   setOutput('result', report.deployments);
   setOutput('rolled-back', String(report.rolledBack));
   await renderSummary(report, i.action === 'rollback' ? 'kubectl-deploy rollback' : 'kubectl-deploy').write();
+  await gateSummary(report).write();
   if (!report.ok) {
     const rolled = report.rolledBack ? `; rolled back: ${report.rollback.join('; ')}` : '';
     throw new UserError(`${report.failure ?? 'deployment failed'}${rolled}`);

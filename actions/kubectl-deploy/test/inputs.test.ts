@@ -131,7 +131,7 @@ spec:
     [
       'an unknown strategy',
       () => ({ images: `api=${v2}`, strategy: 'canary' }),
-      "Input 'strategy' has the value 'canary': expected one of rolling",
+      "Input 'strategy' has the value 'canary': expected one of rolling, blue-green",
     ],
   ];
 

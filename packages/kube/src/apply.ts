@@ -1,5 +1,6 @@
-import type { KubeClient } from './client.ts';
-import { type Manifest, objectPath } from './manifests.ts';
+import { UserError } from '@tripo04os/common';
+import { KubeApiError, type KubeClient } from './client.ts';
+import { KINDS, type Manifest, objectPath } from './manifests.ts';
 
 export const FIELD_MANAGER = 'tripo04os-actions';
 
@@ -36,4 +37,24 @@ export function deleteObject(client: KubeClient, kind: string, namespace: string
     body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
     allow: [404],
   });
+}
+
+/** Reads, turning 401/403 into one clear line. */
+export async function readExplained<T>(client: KubeClient, kind: string, ns: string | undefined, name: string): Promise<T | undefined> {
+  try {
+    return await readObject<T>(client, kind, ns, name);
+  } catch (err) {
+    throw await client.explain(err, `get ${KINDS[kind]?.plural ?? kind} in ${ns ? `namespace ${ns}` : 'the cluster'}`);
+  }
+}
+
+/** Fails with one line when a namespace does not exist (403 on namespaces is not an answer: skip). */
+export async function checkNamespace(client: KubeClient, ns: string, usedBy: string): Promise<void> {
+  try {
+    const found = await readObject(client, 'Namespace', undefined, ns);
+    if (!found) throw new UserError(`Namespace '${ns}' does not exist (${usedBy}): create it or add a Namespace manifest`);
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 403) return;
+    throw await client.explain(err, 'get namespaces');
+  }
 }

@@ -1,6 +1,5 @@
 import { errorMessage } from '@tripo04os/common';
 import type { KubeClient } from './client.ts';
-import { ownedReplicaSets } from './rollback.ts';
 import {
   type ContainerStatus,
   type Deployment,
@@ -11,6 +10,7 @@ import {
   revisionOf,
   selectorString,
 } from './types.ts';
+import { ownedReplicaSets } from './undo.ts';
 
 export interface ContainerDiagnosis {
   name: string;

@@ -65,6 +65,8 @@ export interface WaitOptions {
   watchPods?: boolean;
   /** Asks the server to end each watch after this long (it is re-opened from the last resourceVersion). */
   watchTimeoutSeconds?: number;
+  /** The clock of the backoff between attempts to open a watch (injected by tests; default: timers and Math.random). */
+  clock?: { sleep?: (ms: number) => Promise<void>; random?: () => number };
 }
 
 /** When the Deployment's ProgressDeadlineExceeded condition was written, if it has one. */
@@ -192,6 +194,8 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               baseDelayMs: 300,
               maxDelayMs: 5000,
               isRetryable: (e) => (e as { statusCode?: number })?.statusCode !== 410 && !finished,
+              sleep: options.clock?.sleep,
+              random: options.clock?.random,
             },
           );
         } catch (e) {

@@ -107,7 +107,14 @@ describe('diagnosis', () => {
   it.each(crashCases)('a container %s is crash-looping: %s', (_name, fatal, status) => {
     const pod: Pod = { metadata: { name: 'p' }, status: { containerStatuses: [{ name: 'app', ...status }] } };
     const problem = podProblem(pod);
-    expect(problem?.reason).toBe(fatal ? 'CrashLoopBackOff' : undefined);
-    if (fatal) expect(problem?.message).toMatch(/^restarted \d+ times?, last exit code [12] \(Error\)$/);
+    expect(problem).toEqual(
+      fatal
+        ? {
+            container: 'app',
+            reason: 'CrashLoopBackOff',
+            message: expect.stringMatching(/^restarted \d+ times?, last exit code [12] \(Error\)$/),
+          }
+        : undefined,
+    );
   });
 });

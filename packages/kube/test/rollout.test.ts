@@ -117,7 +117,7 @@ describe('waitForRollout', () => {
 
   it('retries a watch that fails to open, with backoff', async () => {
     const c = new FakeClient();
-    let failures = 2;
+    let failures = 3;
     const real = c.watch.bind(c);
     c.watch = async (path, query, onEvent, done) => {
       if (path.endsWith('/deployments') && failures-- > 0) {
@@ -126,8 +126,17 @@ describe('waitForRollout', () => {
       }
       return real(path, query, onEvent, done);
     };
-    const p = wait(c, dep('10', 1, 0, 0), { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 1500));
+    const delays: number[] = [];
+    const clock = {
+      sleep: async (ms: number) => {
+        delays.push(ms);
+      },
+      random: () => 0.5,
+    };
+    const p = wait(c, dep('10', 1, 0, 0), { timeoutMs: 5000, clock });
+    await tick();
+    // Three failed opens, three waits: 300 ms doubled each time, drawn from the upper half (random 0.5 → 3/4 of it).
+    expect(delays).toEqual([225, 450, 900]);
     const w = c.deploymentWatches()[0]!;
     expect(w.query.resourceVersion).toBe('10');
     w.onEvent({ type: 'MODIFIED', object: dep('11', 2, 1, 1) });

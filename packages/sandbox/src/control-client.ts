@@ -93,6 +93,18 @@ export class SandboxControl {
     return this.#call('GET', '/services');
   }
 
+  /** GET /requests: real requests each pod answered through each Service. */
+  requests(): Promise<{ namespace: string; pod: string; service: string; requests: number }[]> {
+    return this.#call('GET', '/requests');
+  }
+
+  /** GET /metrics: the pods' application metrics (Prometheus text format). */
+  async metrics(): Promise<string> {
+    const res = await fetch(`${this.url}/metrics`);
+    if (!res.ok) throw new SandboxControlError(`sandbox control GET /metrics: ${res.status}`, res.status);
+    return res.text();
+  }
+
   /** GET /eks/clusters */
   clusters(): Promise<{ name: string; endpoint: string }[]> {
     return this.#call('GET', '/eks/clusters');

@@ -1,6 +1,6 @@
 /** The control endpoint (SANDBOX_CONTROL_URL): JSON over HTTP, documented in the README. */
 import { createServer, type Server } from 'node:http';
-import { closeServer, listen, readBody, sendJson } from './http.ts';
+import { closeServer, listen, readBody, sendJson, sendText } from './http.ts';
 import type { ImageBehaviour } from './k8s/behaviours.ts';
 import type { RecordedMail } from './smtp.ts';
 import type { FailureRule, WebhookRequest } from './webhooks.ts';
@@ -50,6 +50,9 @@ export interface ControlParts {
   mails: { mails(): RecordedMail[]; reset(): void };
   behaviours: { set(b: ImageBehaviour): void; list(): ImageBehaviour[]; reset(): void };
   services(): ServiceUrl[];
+  /** The pods' application metrics (Prometheus text format) and real requests per pod. */
+  metrics(): string;
+  requests(): { namespace: string; pod: string; service: string; requests: number }[];
   pushImage(repository: string, tag: string): Promise<{ image: string; digest: string }>;
   findings: { seed(f: SeededFindings): void; reset(): void };
   clusters(): { name: string; endpoint: string }[];
@@ -137,6 +140,15 @@ export async function startControlServer(
           }
           const version = str(o, 'version', false);
           if (version !== undefined) b.version = version;
+          const ratio = num(o, 'errorRatio', false);
+          if (ratio !== undefined) {
+            if (ratio > 1) throw new BadRequest('"errorRatio" must be between 0 and 1');
+            b.errorRatio = ratio;
+          }
+          const rate = num(o, 'requestRate', false);
+          if (rate !== undefined) b.requestRate = rate;
+          const latency = num(o, 'latencyMs', false);
+          if (latency !== undefined) b.latencyMs = latency;
           parts.behaviours.set(b);
           return sendJson(res, 200, b);
         }
@@ -204,6 +216,10 @@ export async function startControlServer(
           return sendJson(res, 200, []);
         case 'GET /services':
           return sendJson(res, 200, parts.services());
+        case 'GET /metrics':
+          return sendText(res, 200, parts.metrics(), { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        case 'GET /requests':
+          return sendJson(res, 200, parts.requests());
         case 'GET /eks/clusters':
           return sendJson(res, 200, parts.clusters());
         case 'POST /reset':

@@ -13,7 +13,8 @@ import { startControlServer } from './control.ts';
 import { envFile, formatEnv, type SandboxEnv } from './env.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { running } from './lifecycle.ts';
-import { pidFile, registryPidFile, stateFile } from './paths.ts';
+import { pidFile, prometheusPidFile, registryPidFile, stateFile } from './paths.ts';
+import { findPrometheusBinary, startPrometheus } from './prometheus.ts';
 import { RegistryClient, startRegistry } from './registry.ts';
 import { startWebhookSink } from './webhooks.ts';
 
@@ -78,7 +79,7 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
         log(`close failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    await Promise.all([registryPidFile(dir), stateFile(dir), pidFile(dir)].map((f) => rm(f, { force: true })));
+    await Promise.all([registryPidFile(dir), prometheusPidFile(dir), stateFile(dir), pidFile(dir)].map((f) => rm(f, { force: true })));
     log('stopped');
     process.exit(code);
   };
@@ -166,6 +167,8 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
         mails: smtp,
         behaviours: kube.behaviours,
         services: () => kube.services(),
+        metrics: () => kube.metrics(),
+        requests: () => kube.requests(),
         pushImage: (repository, tag) => registryClient.pushScratchImage(repository, tag),
         findings: aws.findings,
         clusters: () => [{ name: SANDBOX_CLUSTER, endpoint: kube.url }],
@@ -173,6 +176,15 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
       }),
     );
     parts.control = control.url;
+    // Prometheus scrapes the control endpoint's /metrics every second (when installed).
+    const prometheusBinary = await findPrometheusBinary();
+    let prometheusUrl = '';
+    if (prometheusBinary) {
+      const prometheus = await part(startPrometheus({ dir, binary: prometheusBinary, target: new URL(control.url).host, log }));
+      await writeFile(prometheusPidFile(dir), `${prometheus.pid}\n`);
+      prometheusUrl = prometheus.url;
+      parts.prometheus = prometheus.url;
+    } else log('prometheus: not installed (apt-get install prometheus); SANDBOX_PROMETHEUS_URL stays empty');
 
     const kubeconfig = join(dir, 'kubeconfig');
     const registriesConf = join(dir, 'registries.conf');
@@ -195,6 +207,7 @@ export async function runDaemon(dir: string, ownerPid?: number): Promise<void> {
       SANDBOX_SMTP_USER: smtpUser,
       SANDBOX_SMTP_PASSWORD: smtpPassword,
       SANDBOX_CONTROL_URL: control.url,
+      SANDBOX_PROMETHEUS_URL: prometheusUrl,
       CONTAINERS_REGISTRIES_CONF: registriesConf,
     };
     await Promise.all([

@@ -23,6 +23,8 @@ export const SANDBOX_ENV_KEYS = [
   'SANDBOX_SMTP_USER',
   'SANDBOX_SMTP_PASSWORD',
   'SANDBOX_CONTROL_URL',
+  /** Empty when Debian's prometheus is not installed. */
+  'SANDBOX_PROMETHEUS_URL',
   'CONTAINERS_REGISTRIES_CONF',
 ] as const;
 

@@ -1,5 +1,6 @@
 export { type EksTokenOptions, type EksTokenResult, verifyEksToken } from './aws/eks-token.ts';
 export { type MakeEksTokenOptions, makeEksToken } from './aws/eks-token-sign.ts';
+export { type SigV4Result, verifySigV4 } from './aws/sigv4.ts';
 export type { ControlParts, ImageBehaviour, ScanStatus, SeededFinding, SeededFindings, ServiceUrl, Severity } from './control.ts';
 export { SandboxControl, SandboxControlError } from './control-client.ts';
 export { readSandboxEnv, readSandboxEnvSync, SANDBOX_ENV_KEYS, type SandboxEnv, type SandboxEnvKey } from './env.ts';

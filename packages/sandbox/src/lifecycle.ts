@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonInfo } from './daemon.ts';
 import { readSandboxEnv, type SandboxEnv } from './env.ts';
-import { logFile, pidFile, registryPidFile, stateFile } from './paths.ts';
+import { logFile, pidFile, prometheusPidFile, registryPidFile, stateFile } from './paths.ts';
 import { findRegistryBinary, REGISTRY_PACKAGE } from './registry-binary.ts';
 
 export interface Sandbox {
@@ -122,9 +122,21 @@ export async function sandboxStatus(dirArg: string, options: { deep?: boolean } 
 
 /** Removes what a killed run left: a registry child still running, pid and state files. */
 async function recover(dir: string): Promise<void> {
-  const registryPid = await readPid(registryPidFile(dir));
-  if (registryPid && (await alive(registryPid, dir))) await terminate(registryPid, 3000);
-  await Promise.all([pidFile(dir), registryPidFile(dir), stateFile(dir)].map((f) => rm(f, { force: true })));
+  await stopChildren(dir);
+  await Promise.all([pidFile(dir), registryPidFile(dir), prometheusPidFile(dir), stateFile(dir)].map((f) => rm(f, { force: true })));
+}
+
+/** Stops the registry and Prometheus children (a killed daemon leaves them); true when one ran. */
+async function stopChildren(dir: string): Promise<boolean> {
+  let stopped = false;
+  for (const file of [registryPidFile(dir), prometheusPidFile(dir)]) {
+    const pid = await readPid(file);
+    if (pid && (await alive(pid, dir))) {
+      await terminate(pid, 5000);
+      stopped = true;
+    }
+  }
+  return stopped;
 }
 
 export interface StartOptions {
@@ -201,7 +213,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   return { dir, env: await readSandboxEnv(dir) };
 }
 
-/** Stops the daemon and the registry child (same as `down`); true when something was running. */
+/** Stops the daemon and its registry and Prometheus children (same as `down`); true when something was running. */
 export async function stopSandbox(dirArg: string): Promise<boolean> {
   const dir = resolve(dirArg);
   const pid = await readPid(pidFile(dir));
@@ -210,11 +222,7 @@ export async function stopSandbox(dirArg: string): Promise<boolean> {
     await terminate(pid, 10_000);
     stopped = true;
   }
-  const registryPid = await readPid(registryPidFile(dir));
-  if (registryPid && (await alive(registryPid, dir))) {
-    await terminate(registryPid, 3000);
-    stopped = true;
-  }
-  await Promise.all([pidFile(dir), registryPidFile(dir), stateFile(dir)].map((f) => rm(f, { force: true })));
+  if (await stopChildren(dir)) stopped = true;
+  await Promise.all([pidFile(dir), registryPidFile(dir), prometheusPidFile(dir), stateFile(dir)].map((f) => rm(f, { force: true })));
   return stopped;
 }

@@ -58,6 +58,8 @@ test('up, status, a second up, a killed run recovered, down leaving no process',
   // Kill the daemon the hard way: its registry child survives; `up` must clean up and start over.
   const daemon = await pidOf(join(dir, 'sandbox.pid'));
   const registry = await pidOf(join(dir, 'registry.pid'));
+  const prometheus = await pidOf(join(dir, 'prometheus.pid'));
+  expect((await fetch(`${env.SANDBOX_PROMETHEUS_URL}/-/ready`)).status).toBe(200);
   process.kill(daemon, 'SIGKILL');
   while (alive(daemon)) await new Promise((r) => setTimeout(r, 20));
   const stale = await sandbox(['status', '--dir', dir]);
@@ -67,16 +69,20 @@ test('up, status, a second up, a killed run recovered, down leaving no process',
   expect(recovered.stderr).toBe('');
   expect(recovered.code).toBe(0);
   expect(alive(registry)).toBe(false);
+  expect(alive(prometheus)).toBe(false);
   const env2 = await readSandboxEnv(dir);
   expect((await fetch(`${env2.SANDBOX_CONTROL_URL}/health`)).status).toBe(200);
 
   const daemon2 = await pidOf(join(dir, 'sandbox.pid'));
   const registry2 = await pidOf(join(dir, 'registry.pid'));
+  const prometheus2 = await pidOf(join(dir, 'prometheus.pid'));
   const down = await sandbox(['down', '--dir', dir]);
   expect(down.code).toBe(0);
   expect(down.stdout).toContain('stopped');
   expect(alive(daemon2)).toBe(false);
   expect(alive(registry2)).toBe(false);
+  expect(alive(prometheus2)).toBe(false);
+  await expect(fetch(`${env2.SANDBOX_PROMETHEUS_URL}/-/ready`)).rejects.toThrow();
   await expect(fetch(`${env2.SANDBOX_CONTROL_URL}/health`)).rejects.toThrow();
   expect((await sandbox(['status', '--dir', dir])).stdout).toContain('not running');
 });

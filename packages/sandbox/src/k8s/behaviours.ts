@@ -7,6 +7,12 @@ export interface ImageBehaviour {
   neverReady?: boolean;
   healthStatus?: number;
   version?: string;
+  /** Share of application requests (not /health) answered 500, 0..1 (default 0). Also drives the synthetic traffic in the metrics. */
+  errorRatio?: number;
+  /** Synthetic requests per second each Ready pod serves, counted in /metrics (default 5). */
+  requestRate?: number;
+  /** Latency of every request, observed in the latency histogram (default 20 ms). */
+  latencyMs?: number;
 }
 
 /** `host:5000/svc:v1@sha256:…` → `host:5000/svc`. */

@@ -11,11 +11,13 @@ import { Api } from './api.ts';
 import { Behaviours, type ImageBehaviour } from './behaviours.ts';
 import { Controllers } from './controller.ts';
 import { Kubelet } from './kubelet.ts';
+import { PodMetrics, type PodRequests } from './metrics.ts';
 import { createHandler } from './server.ts';
 import { Store } from './store.ts';
 import { ServiceTraffic } from './traffic.ts';
 
 export type { ImageBehaviour } from './behaviours.ts';
+export type { PodRequests } from './metrics.ts';
 export type { KObject } from './types.ts';
 
 export interface KubeServerOptions {
@@ -37,6 +39,10 @@ export interface KubeServer {
   url: string;
   behaviours: { set(b: ImageBehaviour): void; list(): ImageBehaviour[]; reset(): void };
   services(): { namespace: string; name: string; url: string }[];
+  /** The pods' application metrics, Prometheus text format. */
+  metrics(): string;
+  /** Real requests answered per pod and Service. */
+  requests(): PodRequests[];
   close(): Promise<void>;
 }
 
@@ -52,7 +58,8 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
   });
   const controllers = new Controllers(api);
   const host = options.host ?? '127.0.0.1';
-  const traffic = new ServiceTraffic(api, behaviours, host);
+  const metrics = new PodMetrics(api, behaviours);
+  const traffic = new ServiceTraffic(api, behaviours, host, metrics);
   const openWatches = new Set<ServerResponse>();
   const handler = createHandler({
     api,
@@ -61,6 +68,12 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
     followLogs: (pod, o, write, end) => kubelet.follow(pod, o, write, end),
     log: options.log,
     openWatches,
+    proxyService: async (namespace, name, method, path) => {
+      const url = await traffic.urlOf(namespace, name);
+      if (!url) return undefined;
+      const res = await fetch(`${url}${path}`, { method });
+      return { status: res.status, body: await res.text() };
+    },
   });
   const server = createServer({ cert: options.tls.cert, key: options.tls.key, keepAlive: true }, (req, res) => {
     void handler(req, res);
@@ -74,6 +87,7 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
   kubelet.start();
   controllers.start();
   traffic.start();
+  metrics.start();
   let closed: Promise<void> | undefined;
   return {
     url: `https://${host}:${port}`,
@@ -83,8 +97,11 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
       reset: () => behaviours.reset(),
     },
     services: () => traffic.list(),
+    metrics: () => metrics.render(),
+    requests: () => metrics.requests(),
     close() {
       closed ??= (async () => {
+        metrics.stop();
         controllers.stop();
         kubelet.stop();
         for (const w of openWatches) w.end();

@@ -42,6 +42,8 @@ export interface HandlerContext {
   log?: (line: string) => void;
   /** Open watch responses, ended when the server closes. */
   openWatches: Set<ServerResponse>;
+  /** The Service proxy (`services/NAME[:PORT]/proxy/PATH`): answers as the Service's pods do; undefined when no such Service. */
+  proxyService?: (namespace: string, name: string, method: string, path: string) => Promise<{ status: number; body: string } | undefined>;
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -463,6 +465,15 @@ export function createHandler(ctx: HandlerContext) {
       }
       if (segs[0] === 'api' && segs[1] === 'v1') {
         if (segs.length === 2) return send(res, 200, resourceList('', 'v1'));
+        // The Service proxy, as `kubectl get --raw /api/v1/namespaces/NS/services/NAME:80/proxy/health` uses it.
+        if (segs[2] === 'namespaces' && segs[4] === 'services' && segs[6] === 'proxy' && ctx.proxyService) {
+          const ns = segs[3]!;
+          const name = segs[5]!.replace(/^https?:/, '').split(':')[0]!;
+          const rest = url.pathname.split('/').slice(8).join('/');
+          const answer = await ctx.proxyService(ns, name, req.method ?? 'GET', `/${rest}${url.search}`);
+          if (!answer) throw notFound('services', '', name);
+          return send(res, answer.status, answer.body);
+        }
         const r = route('', 'v1', segs.slice(2));
         if (!r) throw new ApiError(statusOf(404, 'NotFound', 'the server could not find the requested resource', {}));
         return await resourceRequest(req, res, r, url.searchParams);

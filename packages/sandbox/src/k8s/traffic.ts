@@ -2,12 +2,16 @@
  * Service traffic: every Service gets its own loopback HTTP port that answers like the app in
  * the Ready pods its selector picks (round robin). `GET /health` answers the image behaviour's
  * healthStatus (200 by default) with `{ image, version, pod }`; any other path 200 with the same
- * JSON; 503 when no Ready pod is selected. The port is released when the Service is deleted.
+ * JSON (500 for the behaviour's `errorRatio` share); 503 when no Ready pod is selected. The
+ * selector is read from the store at each request, so a selector change takes effect at once
+ * for the next request (also on a kept-alive connection). Every answer is counted per pod in the
+ * metrics. The port is released when the Service is deleted.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Api } from './api.ts';
 import { type Behaviours, tagOf } from './behaviours.ts';
+import type { PodMetrics } from './metrics.ts';
 import type { StoreEvent } from './store.ts';
 import type { Pod, Service } from './types.ts';
 
@@ -24,13 +28,15 @@ export class ServiceTraffic {
   private readonly api: Api;
   private readonly behaviours: Behaviours;
   private readonly host: string;
+  private readonly metrics: PodMetrics | undefined;
   private readonly entries = new Map<string, Entry>();
   private stopped = false;
 
-  constructor(api: Api, behaviours: Behaviours, host: string) {
+  constructor(api: Api, behaviours: Behaviours, host: string, metrics?: PodMetrics) {
     this.api = api;
     this.behaviours = behaviours;
     this.host = host;
+    this.metrics = metrics;
   }
 
   start(): void {
@@ -116,6 +122,8 @@ export class ServiceTraffic {
     const image = pod.spec.containers[0]?.image ?? '';
     const b = this.behaviours.for(image);
     const json = { image, version: b?.version ?? tagOf(image), pod: pod.metadata.name };
-    return { status: path === '/health' ? (b?.healthStatus ?? 200) : 200, json };
+    const status = path === '/health' ? (b?.healthStatus ?? 200) : this.metrics?.nextIsError(pod) ? 500 : 200;
+    this.metrics?.recordReal(pod, e.name, status);
+    return { status, json };
   }
 }

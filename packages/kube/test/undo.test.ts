@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { equalIgnoreHash, ownedReplicaSets, pickRevision, undoPatch } from '../src/rollback.ts';
 import type { Deployment, ReplicaSet } from '../src/types.ts';
+import { equalIgnoreHash, ownedReplicaSets, pickRevision, undoPatch } from '../src/undo.ts';
 
 const template = (image: string, hash?: string) => ({
   metadata: { labels: { app: 'api', ...(hash ? { 'pod-template-hash': hash } : {}) } },

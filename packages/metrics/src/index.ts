@@ -1,0 +1,3 @@
+export * from './checks.ts';
+export * from './gate.ts';
+export * from './prometheus.ts';
