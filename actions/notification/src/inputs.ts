@@ -1,4 +1,4 @@
-import { defineInputs } from '@tripo04os/kit';
+import { defineInputs } from '@tripo04os/kit/early';
 
 const webhook = (what: string) =>
   ({
@@ -48,6 +48,12 @@ export const spec = defineInputs({
     description: 'ts of a message to update (chat.update) instead of posting a new one; from an earlier slack-ts output.',
   },
   'slack-thread-ts': { type: 'string', description: 'ts of a message to reply to in its thread.' },
+  'slack-mentions': {
+    type: 'boolean',
+    default: false,
+    description:
+      'Let Slack mention syntax in the title, text and fields (<!channel>, <!here>, <@U123>, <!subteam^S123>) notify people. Default: it is escaped and shows as text.',
+  },
   'slack-api-url': {
     type: 'url',
     schemes: ['https'],
@@ -84,7 +90,7 @@ export const spec = defineInputs({
     values: ['auto', 'starttls', 'tls', 'off'] as const,
     default: 'auto',
     description:
-      'auto (implicit TLS on 465, else STARTTLS when offered), starttls (required upgrade, e.g. 587), tls (implicit TLS, e.g. 465), off (no TLS).',
+      'auto (implicit TLS on 465, else STARTTLS when offered, and required with credentials), starttls (required upgrade, e.g. 587), tls (implicit TLS, e.g. 465), off (no TLS).',
   },
   'smtp-ca-file': { type: 'string', description: 'PEM file of a private CA to trust for the SMTP server, besides the system roots.' },
   'email-to': { type: 'list', commas: true, description: 'Recipients, comma- or line-separated.' },

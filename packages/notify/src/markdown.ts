@@ -17,6 +17,22 @@ export function slackLink(url: string, text: string): string {
   return `<${url.replace(/[<>| ]/g, encodeURIComponent)}|${label}>`;
 }
 
+/**
+ * Slack's mention syntax, once escaped: `<!channel>`, `<!here>`, `<!everyone>`, a user
+ * `<@U…>`/`<@W…>`, a user group `<!subteam^S…>`.
+ */
+const ESCAPED_MENTION = /&lt;(!channel|!here|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)&gt;/g;
+
+/** Turns escaped mentions back into mentions: only for callers that asked for pings (`slack-mentions`). */
+export function allowSlackMentions(mrkdwn: string): string {
+  return mrkdwn.replace(ESCAPED_MENTION, '<$1>');
+}
+
+/** A markdown link target Slack may link to: http(s) and mailto only (`<!channel|x>` is a ping, not a link). */
+function slackHref(href: string): string | undefined {
+  return /^(https?:\/\/|mailto:)/i.test(href) ? href.replace(/[<>| ]/g, encodeURIComponent) : undefined;
+}
+
 function inline(tokens: readonly Token[] | undefined): string {
   let out = '';
   for (const t of tokens ?? []) {
@@ -36,12 +52,16 @@ function inline(tokens: readonly Token[] | undefined): string {
       case 'link': {
         const link = t as Tokens.Link;
         const label = inline(link.tokens);
-        out += link.href === link.text ? `<${link.href}>` : `<${link.href}|${label.replace(/\|/g, '¦')}>`;
+        const href = slackHref(link.href);
+        if (!href) out += label;
+        else out += link.href === link.text ? `<${href}>` : `<${href}|${label.replace(/\|/g, '¦')}>`;
         break;
       }
       case 'image': {
         const img = t as Tokens.Image;
-        out += `<${img.href}|${slackEscape(img.text || img.href).replace(/\|/g, '¦')}>`;
+        const href = slackHref(img.href);
+        const label = slackEscape(img.text || img.href).replace(/\|/g, '¦');
+        out += href ? `<${href}|${label}>` : label;
         break;
       }
       case 'br':

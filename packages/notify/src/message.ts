@@ -143,3 +143,19 @@ export function truncate(text: string, max: number): string {
   if (chars.length <= max) return text;
   return `${chars.slice(0, max - 1).join('')}…`;
 }
+
+/** The sum of some numbers. */
+export const total = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Shares `room` among demands: small ones get what they ask, the rest split what is left evenly (each at least 1). */
+export function fairShare(demands: readonly number[], room: number): number[] {
+  const out = demands.map(() => 1);
+  let left = Math.max(0, room);
+  const order = demands.map((d, i) => [d, i] as const).sort((a, b) => a[0] - b[0]);
+  order.forEach(([demand, i], k) => {
+    const share = Math.max(1, Math.min(demand, Math.floor(left / (order.length - k))));
+    out[i] = share;
+    left -= share;
+  });
+  return out;
+}

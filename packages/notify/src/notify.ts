@@ -1,12 +1,13 @@
 import { errorMessage, type Logger } from '@tripo04os/common';
 import { discordMessage, sendDiscord } from './channels/discord.ts';
 import type { EmailTarget } from './channels/email.ts';
-import { type SlackApiTarget, sendSlackApi, sendSlackWebhook, slackMessage } from './channels/slack.ts';
+import { type SlackApiTarget, sendSlackApi, sendSlackWebhook, slackMessage, slackValues } from './channels/slack.ts';
 import { sendTeams, teamsMessage } from './channels/teams.ts';
-import { sendWebhook, webhookMessage } from './channels/webhook.ts';
+import { sendWebhook } from './channels/webhook.ts';
 import { ChannelError, type DeliveryOptions } from './delivery.ts';
 import type { Message } from './message.ts';
-import { type PayloadTemplate, placeholderValues, renderPayload } from './template.ts';
+import { redact } from './secrets.ts';
+import { type PayloadTemplate, placeholderValues, renderPayload, webhookMessage } from './template.ts';
 
 export type ChannelName = 'slack' | 'slack-api' | 'teams' | 'discord' | 'webhook' | 'email';
 
@@ -19,6 +20,8 @@ export interface NotifyTargets {
   email?: EmailTarget;
   /** A raw payload (already parsed and checked) used as the body of every webhook channel. */
   payload?: PayloadTemplate;
+  /** Let Slack's mention syntax in the message ping (`slack-mentions`); by default it is escaped. */
+  slackMentions?: boolean;
 }
 
 export interface NotifyOptions {
@@ -60,19 +63,6 @@ export function configuredChannels(t: NotifyTargets): ChannelName[] {
   return out;
 }
 
-/** Replaces every secret (and its URL-encoded form) in a text with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  const all = new Set<string>();
-  for (const s of secrets) {
-    if (!s || s.length < 3) continue;
-    all.add(s);
-    all.add(encodeURIComponent(s));
-  }
-  for (const s of [...all].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
-  return out;
-}
-
 /**
  * Sends one message to every configured channel at once and reports each outcome. Never
  * throws for a channel that fails: the caller decides (warning or failure).
@@ -93,23 +83,51 @@ export async function notify(message: Message, targets: NotifyTargets, options: 
     // the deadline (at least 5 s, at most 30 s) per attempt.
     timeoutMs: options.timeoutMs ?? Math.min(30_000, Math.max(5_000, options.deadlineMs)),
   };
-  const payload = targets.payload ? renderPayload(targets.payload, placeholderValues(message)) : undefined;
+  const values = placeholderValues(message);
+  const payload = targets.payload ? renderPayload(targets.payload, values) : undefined;
+  // Slack reads `&`, `<`, `>` as markup: the values a payload takes reach it escaped.
+  const slackPayload = targets.payload ? renderPayload(targets.payload, slackValues(values, targets.slackMentions)) : undefined;
+  /** Renders a channel's body, and says in the log what had to be cut to fit the service's limits. */
+  const rendered = <T>(channel: ChannelName, render: (cuts: string[]) => T): T => {
+    const cuts: string[] = [];
+    const body = render(cuts);
+    for (const cut of cuts) delivery.logger.info(`${channel}: ${cut}`);
+    return body;
+  };
   const jobs: [ChannelName, () => Promise<{ value: { id?: string; ts?: string; channel?: string }; attempts: number }>][] = [];
+  const slack = (channel: ChannelName) =>
+    slackPayload ?? rendered(channel, (cuts) => slackMessage(message, { mentions: targets.slackMentions ?? false, cuts }));
   if (targets.slackWebhookUrl) {
     const url = targets.slackWebhookUrl;
-    jobs.push(['slack', () => sendSlackWebhook(url, payload ?? slackMessage(message), delivery)]);
+    jobs.push(['slack', () => sendSlackWebhook(url, slack('slack'), delivery)]);
   }
   if (targets.slackApi) {
     const target = targets.slackApi;
-    jobs.push(['slack-api', () => sendSlackApi(target, payload ?? slackMessage(message), delivery)]);
+    jobs.push(['slack-api', () => sendSlackApi(target, slack('slack-api'), delivery)]);
   }
   if (targets.teamsWebhookUrl) {
     const url = targets.teamsWebhookUrl;
-    jobs.push(['teams', () => sendTeams(url, teamsMessage(message, payload), delivery)]);
+    jobs.push([
+      'teams',
+      () =>
+        sendTeams(
+          url,
+          rendered('teams', (cuts) => teamsMessage(message, payload, cuts)),
+          delivery,
+        ),
+    ]);
   }
   if (targets.discordWebhookUrl) {
     const url = targets.discordWebhookUrl;
-    jobs.push(['discord', () => sendDiscord(url, discordMessage(message, payload), delivery)]);
+    jobs.push([
+      'discord',
+      () =>
+        sendDiscord(
+          url,
+          rendered('discord', (cuts) => discordMessage(message, payload, cuts)),
+          delivery,
+        ),
+    ]);
   }
   if (targets.webhook) {
     const { url, secret } = targets.webhook;

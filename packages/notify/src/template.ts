@@ -1,5 +1,5 @@
 import { InputError } from '@tripo04os/common';
-import type { Message } from './message.ts';
+import { allFields, type Message } from './message.ts';
 
 /**
  * `payload` templates: a raw channel payload (JSON or YAML) whose strings may hold
@@ -7,72 +7,78 @@ import type { Message } from './message.ts';
  * placeholders are replaced inside string values (and keys), so a value can never break the
  * JSON around it, and nothing is evaluated.
  */
-export const PLACEHOLDERS = {
-  status: 'normalised status: success, failure, cancelled, started, warning, or the free text given',
-  status_emoji: 'emoji of the status (✅ ❌ 🚫 🚀 ⚠️ ℹ️)',
-  status_color: 'colour of the status, #RRGGBB',
-  title: 'the title (given, or the default one)',
-  text: 'the `text` input, as given',
-  repository: 'owner/name',
-  repository_url: 'link to the repository',
-  ref: 'full ref, e.g. refs/heads/main',
-  ref_name: 'branch or tag name (head branch for pull requests)',
-  ref_type: 'branch, tag or pull request',
-  branch: 'branch name (head branch for pull requests; empty for tags)',
-  tag: 'tag name (empty unless a tag was pushed)',
-  sha: 'full commit SHA',
-  short_sha: 'first 7 characters of the commit SHA',
-  commit_url: 'link to the commit',
-  actor: 'who triggered the run',
-  workflow: 'workflow name',
-  job: 'job id',
-  event: 'event that triggered the run',
-  run_id: 'run id',
-  run_number: 'run number',
-  run_attempt: 'run attempt',
-  run_url: 'link to the run',
-  server_url: 'GitHub server URL',
-  environment: 'the `environment` input',
-  pr_number: 'pull request number (pull request events)',
-  pr_url: 'link to the pull request (pull request events)',
-  head_ref: 'pull request head branch (GITHUB_HEAD_REF)',
-} as const;
+interface Value {
+  /** What it holds (the README's placeholder table). */
+  about: string;
+  of: (m: Message) => string;
+  /** Its key in the generic webhook's default body, when it is there. */
+  body?: string;
+}
 
-export type PlaceholderName = keyof typeof PLACEHOLDERS;
+/**
+ * The one mapping of a message to named values: the `payload` placeholders are its names, and
+ * the generic webhook's default body takes the entries that have a `body` key.
+ */
+const VALUES = {
+  status: {
+    about: 'normalised status: success, failure, cancelled, started, warning, or the free text given',
+    of: (m) => m.status.status,
+    body: 'status',
+  },
+  status_emoji: { about: 'emoji of the status (✅ ❌ 🚫 🚀 ⚠️ ℹ️)', of: (m) => m.status.emoji, body: 'emoji' },
+  status_color: { about: 'colour of the status, #RRGGBB', of: (m) => m.status.color, body: 'color' },
+  title: { about: 'the title (given, or the default one)', of: (m) => m.title, body: 'title' },
+  text: { about: 'the `text` input, as given', of: (m) => m.text, body: 'text' },
+  repository: { about: 'owner/name', of: (m) => m.context.repository, body: 'repository' },
+  repository_url: { about: 'link to the repository', of: (m) => m.context.repositoryUrl },
+  ref: { about: 'full ref, e.g. refs/heads/main', of: (m) => m.context.ref, body: 'ref' },
+  ref_name: { about: 'branch or tag name (head branch for pull requests)', of: (m) => m.context.refName, body: 'refName' },
+  ref_type: { about: 'branch, tag or pull request', of: (m) => m.context.refType, body: 'refType' },
+  branch: {
+    about: 'branch name (head branch for pull requests; empty for tags)',
+    of: (m) => (m.context.refType === 'tag' ? '' : m.context.refName),
+  },
+  tag: { about: 'tag name (empty unless a tag was pushed)', of: (m) => (m.context.refType === 'tag' ? m.context.refName : '') },
+  sha: { about: 'full commit SHA', of: (m) => m.context.sha, body: 'sha' },
+  short_sha: { about: 'first 7 characters of the commit SHA', of: (m) => m.context.shortSha },
+  commit_url: { about: 'link to the commit', of: (m) => m.context.commitUrl, body: 'commitUrl' },
+  actor: { about: 'who triggered the run', of: (m) => m.context.actor, body: 'actor' },
+  workflow: { about: 'workflow name', of: (m) => m.context.workflow, body: 'workflow' },
+  job: { about: 'job id', of: (m) => m.context.job, body: 'job' },
+  event: { about: 'event that triggered the run', of: (m) => m.context.event, body: 'event' },
+  run_id: { about: 'run id', of: (m) => m.context.runId, body: 'runId' },
+  run_number: { about: 'run number', of: (m) => m.context.runNumber, body: 'runNumber' },
+  run_attempt: { about: 'run attempt', of: (m) => m.context.runAttempt, body: 'runAttempt' },
+  run_url: { about: 'link to the run', of: (m) => m.context.runUrl, body: 'runUrl' },
+  server_url: { about: 'GitHub server URL', of: (m) => m.context.serverUrl },
+  environment: { about: 'the `environment` input', of: (m) => m.environment, body: 'environment' },
+  pr_number: { about: 'pull request number (pull request events)', of: (m) => m.context.prNumber },
+  pr_url: { about: 'link to the pull request (pull request events)', of: (m) => m.context.prUrl },
+  head_ref: { about: 'pull request head branch (GITHUB_HEAD_REF)', of: (m) => m.context.headRef },
+} satisfies Record<string, Value>;
+
+export type PlaceholderName = keyof typeof VALUES;
+
+/** The placeholders and what each holds. */
+export const PLACEHOLDERS = Object.fromEntries(Object.entries(VALUES).map(([name, v]) => [name, v.about])) as Record<
+  PlaceholderName,
+  string
+>;
 
 /** The value of every placeholder for a message. */
 export function placeholderValues(message: Message): Record<PlaceholderName, string> {
+  return Object.fromEntries(Object.entries(VALUES).map(([name, v]) => [name, v.of(message)])) as Record<PlaceholderName, string>;
+}
+
+/** The default generic webhook body: the values that have a body key, the fields, and the pull request. */
+export function webhookMessage(message: Message): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of Object.values(VALUES) as Value[]) if (v.body) out[v.body] = v.of(message);
+  if (!message.environment) delete out.environment;
+  out.fields = allFields(message).map((f) => ({ name: f.name, value: f.value, ...(f.url ? { url: f.url } : {}) }));
   const c = message.context;
-  return {
-    status: message.status.status,
-    status_emoji: message.status.emoji,
-    status_color: message.status.color,
-    title: message.title,
-    text: message.text,
-    repository: c.repository,
-    repository_url: c.repositoryUrl,
-    ref: c.ref,
-    ref_name: c.refName,
-    ref_type: c.refType,
-    branch: c.refType === 'tag' ? '' : c.refName,
-    tag: c.refType === 'tag' ? c.refName : '',
-    sha: c.sha,
-    short_sha: c.shortSha,
-    commit_url: c.commitUrl,
-    actor: c.actor,
-    workflow: c.workflow,
-    job: c.job,
-    event: c.event,
-    run_id: c.runId,
-    run_number: c.runNumber,
-    run_attempt: c.runAttempt,
-    run_url: c.runUrl,
-    server_url: c.serverUrl,
-    environment: message.environment,
-    pr_number: c.prNumber,
-    pr_url: c.prUrl,
-    head_ref: c.headRef,
-  };
+  if (c.prNumber) out.pullRequest = { number: Number(c.prNumber), url: c.prUrl, headRef: c.headRef };
+  return out;
 }
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -100,11 +106,30 @@ export async function parsePayload(raw: string, input = 'payload'): Promise<Payl
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError(input, raw, 'expected a JSON or YAML object (a mapping of keys to values)');
   }
+  // A placeholder outside a quoted string (`"n": {{run_number}}`) is not JSON, and YAML reads it
+  // as a nested mapping: the payload would go out as garbage. Each placeholder written must be
+  // found again inside a string of what was parsed.
+  const inStrings = new Map<string, number>();
   const unknown = new Set<string>();
   walkStrings(value, (s) => {
-    for (const m of s.matchAll(PLACEHOLDER)) if (!((m[1] as string) in PLACEHOLDERS)) unknown.add(m[1] as string);
+    for (const m of s.matchAll(PLACEHOLDER)) {
+      const name = m[1] as string;
+      inStrings.set(name, (inStrings.get(name) ?? 0) + 1);
+      if (!(name in PLACEHOLDERS)) unknown.add(name);
+    }
     return s;
   });
+  const written = new Map<string, number>();
+  for (const m of text.matchAll(PLACEHOLDER)) written.set(m[1] as string, (written.get(m[1] as string) ?? 0) + 1);
+  for (const [name, n] of written) {
+    if ((inStrings.get(name) ?? 0) < n) {
+      throw new InputError(
+        input,
+        raw,
+        `placeholder {{${name}}} is not inside a quoted string; quote it ("{{${name}}}") so its value stays text`,
+      );
+    }
+  }
   if (unknown.size > 0) {
     const names = [...unknown].map((n) => `{{${n}}}`).join(', ');
     throw new InputError(input, raw, `unknown placeholder ${names}; known: ${Object.keys(PLACEHOLDERS).join(', ')}`);
@@ -115,7 +140,7 @@ export async function parsePayload(raw: string, input = 'payload'): Promise<Payl
 async function parseYaml(text: string, input: string, jsonProblem?: string): Promise<unknown> {
   const { parse } = await import('yaml');
   try {
-    return parse(text, { prettyErrors: false, uniqueKeys: true });
+    return parse(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   } catch (err) {
     const first = ((err as Error).message.split('\n')[0] ?? '').trim();
     throw new InputError(input, text, `expected JSON or YAML: ${jsonProblem ?? `invalid YAML (${first})`}`);

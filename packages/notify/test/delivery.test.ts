@@ -6,7 +6,8 @@ import { sendTeams } from '../src/channels/teams.ts';
 import { SIGNATURE_HEADER, sendWebhook } from '../src/channels/webhook.ts';
 import type { DeliveryOptions } from '../src/delivery.ts';
 import { buildMessage } from '../src/message.ts';
-import { notify, redact } from '../src/notify.ts';
+import { notify } from '../src/notify.ts';
+import { redact } from '../src/secrets.ts';
 import { parsePayload } from '../src/template.ts';
 import { closedPort, failure, type TestServer, testServer } from './servers.ts';
 

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { runContext, silentLogger } from '@tripo04os/common';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { type EmailTarget, parseSmtpUrl, sendEmail, tlsSettings } from '../src/channels/email.ts';
+import { type EmailTarget, sendEmail, tlsSettings } from '../src/channels/email.ts';
+import { parseSmtpUrl } from '../src/checks.ts';
 import { buildMessage } from '../src/message.ts';
 import { failure } from './servers.ts';
 
@@ -18,6 +19,15 @@ describe('smtp-tls modes', () => {
     ['off', 587, { port: 587, secure: false, requireTLS: false, ignoreTLS: true }],
   ] as const)('%s on port %s', (mode, port, expected) => {
     expect(tlsSettings('mail.example.com', mode, port)).toEqual({ host: 'mail.example.com', ...expected });
+  });
+
+  test.each([
+    ['auto', undefined, { port: 587, secure: false, requireTLS: true, ignoreTLS: false }],
+    ['auto', 25, { port: 25, secure: false, requireTLS: true, ignoreTLS: false }],
+    ['auto', 465, { port: 465, secure: true, requireTLS: false, ignoreTLS: false }],
+    ['off', 25, { port: 25, secure: false, requireTLS: false, ignoreTLS: true }],
+  ] as const)('with credentials, %s on port %s never falls back to plain text (unless off)', (mode, port, expected) => {
+    expect(tlsSettings('mail.example.com', mode, port, true)).toEqual({ host: 'mail.example.com', ...expected });
   });
 
   test('smtp URLs: host, port, decoded user and password, smtps is implicit TLS', () => {
@@ -120,7 +130,7 @@ test('auto upgrades with STARTTLS when offered, and verifies the certificate (a 
 test('starttls is required: a server without STARTTLS is refused, nothing is sent in clear', async () => {
   server = await sink({ disabledCommands: ['STARTTLS'] });
   const err = await failure(sendEmail(target(server.port, { tls: 'starttls' }), message, delivery));
-  expect(err.message).toMatch(/^SMTP STARTTLS refused: .*smtp-tls starttls needs a server that offers STARTTLS/);
+  expect(err.message).toBe('SMTP server does not offer STARTTLS; smtp-tls starttls requires it');
   expect(err.attempts).toBe(1);
   expect(server.mails).toHaveLength(0);
 });

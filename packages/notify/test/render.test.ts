@@ -1,11 +1,13 @@
 import { runContext } from '@tripo04os/common';
 import { DISCORD_LIMITS, discordEmbed, discordMessage, embedLength } from '../src/channels/discord.ts';
 import { emailHtml, emailText } from '../src/channels/email.ts';
-import { slackMessage } from '../src/channels/slack.ts';
-import { teamsCard, teamsMessage } from '../src/channels/teams.ts';
-import { sign, webhookMessage } from '../src/channels/webhook.ts';
-import { toHtml, toSlackMrkdwn } from '../src/markdown.ts';
-import { buildMessage, type Message } from '../src/message.ts';
+import { slackMessage, slackValues } from '../src/channels/slack.ts';
+import { TEAMS_MAX_BYTES, teamsCard, teamsMessage } from '../src/channels/teams.ts';
+import { sign } from '../src/channels/webhook.ts';
+import { allowSlackMentions, toHtml, toSlackMrkdwn } from '../src/markdown.ts';
+import { buildMessage, fairShare, type Message } from '../src/message.ts';
+import { redact, urlSecrets } from '../src/secrets.ts';
+import { webhookMessage } from '../src/template.ts';
 
 const ctx = runContext({
   GITHUB_SERVER_URL: 'https://github.com',
@@ -175,5 +177,85 @@ describe('generic webhook and email', () => {
     expect(html).toContain('#E01E5A');
     expect(html).toContain(`<a href="${ctx.commitUrl}">0123456</a>`);
     expect(html).toContain('<strong>v2</strong>');
+  });
+});
+
+describe('limits: the text always survives, every cut is reported', () => {
+  test('fair shares: small demands whole, the rest split evenly, never more than the room', () => {
+    expect(fairShare([10, 500, 500], 400)).toEqual([10, 195, 195]);
+    expect(fairShare([10, 20], 400)).toEqual([10, 20]);
+  });
+
+  test('Discord: with 25 long fields and a long text, the text keeps half the room and no field is dropped', () => {
+    const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, 'v'.repeat(2000)]));
+    const cuts: string[] = [];
+    const e = discordEmbed(message({ text: 'x'.repeat(10_000), fields }), new Date(), cuts);
+    expect(embedLength(e)).toBeLessThanOrEqual(DISCORD_LIMITS.total);
+    expect(Array.from(e.description ?? '').length).toBeGreaterThan(2500);
+    expect(e.description!.endsWith('…')).toBe(true);
+    expect(e.fields).toHaveLength(25);
+    expect(e.fields[24]!.name).toBe('More');
+    expect(cuts).toEqual([
+      '38 fields: the last 14 folded into one (Discord shows at most 25)',
+      expect.stringMatching(/^cut the text from 10000 to \d+ characters$/),
+      expect.stringMatching(/^cut \d+ field values to fit Discord's 6000 characters \(1024 a value\)$/),
+    ]);
+  });
+
+  test('Discord: a message within the limits is not cut, links kept', () => {
+    const cuts: string[] = [];
+    const e = discordEmbed(message(), new Date(), cuts);
+    expect(cuts).toEqual([]);
+    expect(e.description).toBe(message().text);
+    expect(e.fields.find((f) => f.name === 'Commit')?.value).toBe(`[0123456](${ctx.commitUrl})`);
+  });
+
+  test('Teams: a card over 28 KB is cut to fit, the text first; a small card is left alone', () => {
+    const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, 'é'.repeat(3000)]));
+    const cuts: string[] = [];
+    const body = teamsMessage(message({ text: '€'.repeat(20_000), fields }), undefined, cuts);
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(TEAMS_MAX_BYTES);
+    const text = JSON.stringify(body).match(/"text":"(€+…)"/)?.[1] ?? '';
+    expect(Buffer.byteLength(text)).toBeGreaterThan(TEAMS_MAX_BYTES / 3);
+    expect(cuts).toEqual([
+      expect.stringMatching(/^cut the text from 60000 to \d+ bytes and 30 fact values to fit Teams' 28 KB message limit$/),
+    ]);
+    const small: string[] = [];
+    teamsCard(message(), small);
+    expect(small).toEqual([]);
+  });
+});
+
+describe('Slack escaping and mentions', () => {
+  const hostile = message({ title: 'Release <!channel> & <@U999>', text: '[x](<!here>) <!subteam^S1>', fields: { '<!here>': '<@U1>' } });
+
+  test('no mention survives anywhere in the payload by default', () => {
+    const json = JSON.stringify(slackMessage(hostile));
+    expect(json).not.toMatch(/<!channel>|<!here>|<@U999>|<@U1>|<!subteam/);
+    expect(slackMessage(hostile).text).toBe('✅ Release &lt;!channel&gt; &amp; &lt;@U999&gt;');
+  });
+
+  test('with mentions allowed, exactly the mention syntax is kept', () => {
+    expect(slackMessage(hostile, { mentions: true }).text).toBe('✅ Release <!channel> &amp; <@U999>');
+    expect(allowSlackMentions('&lt;script&gt; &lt;!here&gt;')).toBe('&lt;script&gt; <!here>');
+    expect(slackValues({ title: 'a <b> & <!here>' })).toEqual({ title: 'a &lt;b&gt; &amp; &lt;!here&gt;' });
+  });
+
+  test('a markdown link to something that is not http(s) or mailto stays text', () => {
+    expect(toSlackMrkdwn('[team](<!subteam^S1>) and [ok](https://e.com/a|b)')).toBe('team and <https://e.com/a%7Cb|ok>');
+  });
+});
+
+describe('secret URLs', () => {
+  test('path segments and query values are secrets, the services’ path words and short pieces are not', () => {
+    expect(urlSecrets('https://hooks.slack.com/services/T0123456/B0123456/XXXXyyyyZZZZ').sort()).toEqual(
+      ['B0123456', 'T0123456', 'XXXXyyyyZZZZ', 'https://hooks.slack.com/services/T0123456/B0123456/XXXXyyyyZZZZ'].sort(),
+    );
+    const teams =
+      'https://x.logic.azure.com/workflows/abc123def/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=S1g%2Bnature';
+    const pieces = urlSecrets(teams);
+    for (const p of ['abc123def', '2016-06-01', 'S1g%2Bnature', 'S1g+nature', '%2Ftriggers%2Fmanual%2Frun']) expect(pieces).toContain(p);
+    for (const p of ['workflows', 'triggers', 'manual', 'paths', 'invoke', '1.0']) expect(pieces).not.toContain(p);
+    expect(redact('bad signature S1g+nature', pieces)).toBe('bad signature ***');
   });
 });

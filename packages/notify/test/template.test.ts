@@ -1,6 +1,6 @@
 import { InputError, runContext } from '@tripo04os/common';
 import { buildMessage } from '../src/message.ts';
-import { PLACEHOLDERS, parsePayload, placeholderValues, renderPayload } from '../src/template.ts';
+import { PLACEHOLDERS, parsePayload, placeholderValues, renderPayload, webhookMessage } from '../src/template.ts';
 
 const message = buildMessage(
   { status: 'failure', text: 'He said "hi" \\ bye', environment: 'staging' },
@@ -59,4 +59,45 @@ test.each([
   expect(err).toBeInstanceOf(InputError);
   expect((err as Error).message).toMatch(message);
   expect((err as Error).message).not.toContain('\n');
+});
+
+test.each([
+  ['{"n":{{run_number}}}', 'run_number'],
+  ['{"a": "{{status}}", "n": {{ run_number }}}', 'run_number'],
+  ['n: {{run_number}}', 'run_number'],
+  ['text: "{{title}}"\nn: {{run_number}}', 'run_number'],
+])('%j: a placeholder outside a quoted string is refused, naming it', async (raw, name) => {
+  const err = await parsePayload(raw).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InputError);
+  expect((err as Error).message).toBe(
+    `Input 'payload' has the value '${raw.replace(/\n/g, '\\n')}': placeholder {{${name}}} is not inside a quoted string; quote it ("{{${name}}}") so its value stays text`,
+  );
+});
+
+test('the generic webhook body comes from the same values as the placeholders', () => {
+  const body = webhookMessage(message);
+  expect(Object.keys(body)).toEqual([
+    'status',
+    'emoji',
+    'color',
+    'title',
+    'text',
+    'repository',
+    'ref',
+    'refName',
+    'refType',
+    'sha',
+    'commitUrl',
+    'actor',
+    'workflow',
+    'job',
+    'event',
+    'runId',
+    'runNumber',
+    'runAttempt',
+    'runUrl',
+    'environment',
+    'fields',
+  ]);
+  expect(body).toMatchObject({ status: values.status, emoji: values.status_emoji, refName: values.ref_name, runUrl: values.run_url });
 });

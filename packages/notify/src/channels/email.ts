@@ -13,7 +13,8 @@ import { allFields, type Message } from '../message.ts';
  * - `tls`: implicit TLS from the first byte (port 465 by default);
  * - `starttls`: plain connection upgraded with STARTTLS, which is required (no fallback);
  * - `off`: no TLS at all, even when the server offers STARTTLS;
- * - `auto`: implicit TLS on 465, otherwise STARTTLS whenever the server offers it.
+ * - `auto`: implicit TLS on 465, otherwise STARTTLS whenever the server offers it, and
+ *   required (no plain-text fallback) when a user name and password are to be sent.
  * Certificates are always verified; `caFile` adds a private CA to Node's own roots.
  */
 export type SmtpTls = 'auto' | 'starttls' | 'tls' | 'off';
@@ -42,8 +43,12 @@ export interface TransportSettings {
   ignoreTLS: boolean;
 }
 
-/** The nodemailer connection settings for a `smtp-tls` mode and port. */
-export function tlsSettings(host: string, tls: SmtpTls, port?: number): TransportSettings {
+/**
+ * The nodemailer connection settings for a `smtp-tls` mode and port. With credentials, `auto`
+ * requires TLS (STARTTLS when not on 465): a server that does not offer STARTTLS (or a
+ * man in the middle stripping it) must not get the password in clear; only `off` allows that.
+ */
+export function tlsSettings(host: string, tls: SmtpTls, port?: number, credentials = false): TransportSettings {
   switch (tls) {
     case 'tls':
       return { host, port: port ?? 465, secure: true, requireTLS: false, ignoreTLS: false };
@@ -53,21 +58,9 @@ export function tlsSettings(host: string, tls: SmtpTls, port?: number): Transpor
       return { host, port: port ?? 25, secure: false, requireTLS: false, ignoreTLS: true };
     default: {
       const p = port ?? 587;
-      return { host, port: p, secure: p === 465, requireTLS: false, ignoreTLS: false };
+      return { host, port: p, secure: p === 465, requireTLS: credentials && p !== 465, ignoreTLS: false };
     }
   }
-}
-
-/** What an `smtp://user:pass@host:port` (or `smtps://`) URL says; user and password URL-decoded. */
-export function parseSmtpUrl(url: URL): { host: string; port?: number; username?: string; password?: string; implicitTls: boolean } {
-  const out: { host: string; port?: number; username?: string; password?: string; implicitTls: boolean } = {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    implicitTls: url.protocol === 'smtps:',
-  };
-  if (url.port) out.port = Number(url.port);
-  if (url.username) out.username = decodeURIComponent(url.username);
-  if (url.password) out.password = decodeURIComponent(url.password);
-  return out;
 }
 
 export function emailSubject(message: Message, subject?: string): string {
@@ -144,6 +137,14 @@ export function classifySmtpError(err: unknown, target: Pick<EmailTarget, 'usern
       cause: err,
     });
   }
+  // The server answered STARTTLS with a refusal (it does not offer it, or someone stripped it).
+  if (e.command === 'STARTTLS' && code === 'ETLS' && response) {
+    const why =
+      target.tls === 'auto'
+        ? 'the password is not sent without TLS (smtp-tls auto requires TLS with credentials; smtp-tls: off allows plain text)'
+        : `smtp-tls ${target.tls} requires it`;
+    return new DeliveryError(`SMTP server does not offer STARTTLS; ${why}`, { retryable: false, cause: err });
+  }
   if (typeof e.responseCode === 'number') {
     const hint = e.command === 'STARTTLS' ? ' (smtp-tls starttls needs a server that offers STARTTLS)' : '';
     const what = `SMTP ${e.command ? `${e.command} ` : ''}refused: ${response || firstLine(e.message)}${hint}`;
@@ -163,7 +164,7 @@ function firstLine(text: string | undefined): string {
 }
 
 export async function sendEmail(target: EmailTarget, message: Message, options: DeliveryOptions): Promise<Delivered<{ id?: string }>> {
-  const settings = tlsSettings(target.host, target.tls, target.port);
+  const settings = tlsSettings(target.host, target.tls, target.port, Boolean(target.username));
   const ca = target.caFile ? [...rootCertificates, await readFile(target.caFile, 'utf8')] : undefined;
   const nodemailer = await import('nodemailer');
   const transport = nodemailer.createTransport({

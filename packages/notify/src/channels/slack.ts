@@ -9,7 +9,7 @@ import {
   oneLine,
   post,
 } from '../delivery.ts';
-import { slackEscape, slackLink, toSlackMrkdwn } from '../markdown.ts';
+import { allowSlackMentions, slackEscape, slackLink, toSlackMrkdwn } from '../markdown.ts';
 import { allFields, type Field, type Message, truncate } from '../message.ts';
 
 /**
@@ -22,6 +22,7 @@ import { allFields, type Field, type Message, truncate } from '../message.ts';
 const SECTION_TEXT = 3000;
 const FIELD_TEXT = 2000;
 const FIELDS_PER_SECTION = 10;
+const MAX_BLOCKS = 50;
 
 function fieldMrkdwn(f: Field): string {
   const value = f.url ? slackLink(f.url, f.value) : slackEscape(f.value);
@@ -30,26 +31,50 @@ function fieldMrkdwn(f: Field): string {
 
 export type SlackMessage = Record<string, unknown> & { text: string };
 
-/** The Slack payload (webhook and Web API share it). */
-export function slackMessage(message: Message): SlackMessage {
+export interface SlackRenderOptions {
+  /** Let Slack's mention syntax in the title, text and fields ping (`slack-mentions`); by default it shows as text. */
+  mentions?: boolean;
+  /** Receives a line for each part cut to fit Slack's limits. */
+  cuts?: string[];
+}
+
+/**
+ * The Slack payload (webhook and Web API share it). Every piece of user text is escaped
+ * (`&`, `<`, `>`), the top-level `text` too, so `<!channel>` in a commit message stays text.
+ */
+export function slackMessage(message: Message, options: SlackRenderOptions = {}): SlackMessage {
   const { status, context } = message;
+  const cuts = options.cuts ?? [];
+  const out = options.mentions ? allowSlackMentions : (s: string) => s;
   const title = context.runUrl ? slackLink(context.runUrl, message.title) : slackEscape(message.title);
   const body = toSlackMrkdwn(message.text);
-  const blocks: Record<string, unknown>[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(`${status.emoji} *${title}*${body ? `\n${body}` : ''}`, SECTION_TEXT) } },
-  ];
+  const section = `${status.emoji} *${title}*${body ? `\n${body}` : ''}`;
+  if (Array.from(section).length > SECTION_TEXT) {
+    cuts.push(`cut the title and text from ${Array.from(section).length} to ${SECTION_TEXT} characters (Slack's section limit)`);
+  }
+  const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: out(truncate(section, SECTION_TEXT)) } }];
   const fields = allFields(message);
-  for (let i = 0; i < fields.length && blocks.length < 49; i += FIELDS_PER_SECTION) {
+  for (let i = 0; i < fields.length && blocks.length < MAX_BLOCKS; i += FIELDS_PER_SECTION) {
     blocks.push({
       type: 'section',
-      fields: fields.slice(i, i + FIELDS_PER_SECTION).map((f) => ({ type: 'mrkdwn', text: fieldMrkdwn(f) })),
+      fields: fields.slice(i, i + FIELDS_PER_SECTION).map((f) => ({ type: 'mrkdwn', text: out(fieldMrkdwn(f)) })),
     });
   }
-  const fallback = truncate(`${status.emoji} ${message.title}`, 3000);
+  const shown = (MAX_BLOCKS - 1) * FIELDS_PER_SECTION;
+  if (fields.length > shown)
+    cuts.push(`left out ${fields.length - shown} of ${fields.length} fields (Slack shows at most ${MAX_BLOCKS} blocks)`);
+  const fallback = out(truncate(slackEscape(`${status.emoji} ${message.title}`), 3000));
   return {
     text: fallback,
     attachments: [{ color: status.color, fallback, blocks }],
   };
+}
+
+/** Escapes every placeholder value for Slack (mentions kept only when asked), for `payload` templates sent to Slack. */
+export function slackValues<K extends string>(values: Record<K, string>, mentions = false): Record<K, string> {
+  const out = {} as Record<K, string>;
+  for (const [k, v] of Object.entries(values) as [K, string][]) out[k] = mentions ? allowSlackMentions(slackEscape(v)) : slackEscape(v);
+  return out;
 }
 
 /** Slack webhooks answer errors in plain text: `invalid_payload`, `no_service`, `channel_is_archived`. */

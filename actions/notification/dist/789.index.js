@@ -1,0 +1,11 @@
+export const id=789;export const ids=[789,304];export const modules={1789:(t,e,n)=>{n.d(e,{outputs:()=>outputs,renderSummary:()=>renderSummary});var r=n(2304);function renderSummary(t,e){return new r.BD().heading(`${t.status.emoji} Notification: ${t.title}`).table(["Channel","Status","Attempts","Message id","Error"],e.channels.map(t=>[t.channel,t.ok?"✅ delivered":"❌ failed",t.attempts,t.id?.replace(/^<(.*)>$/,"$1"),t.error]))}function outputs(t){let e={};for(let n of t.channels)e[n.channel]={ok:n.ok,attempts:n.attempts,id:n.id??null};return{...t.slackTs?{"slack-ts":t.slackTs}:{},...t.slackChannel?{"slack-channel":t.slackChannel}:{},delivered:e,"failed-channels":t.failed.join(",")}}},2304:(t,e,n)=>{n.d(e,{BD:()=>i,run:()=>run,runnerLogger:()=>s,setOutput:()=>setOutput});var r=n(2202);n(6415);var a=n(3058);let s={debug:t=>a.Yz(t),info:t=>a.pq(t),warning:t=>a.$e(t),error:t=>a.z3(t),group:(t,e)=>a.Os(t,e),mask:t=>mask(t)};function mask(t){if(t&&(a.Pq(t),t.includes("\n")))for(let e of t.split(/\r?\n/))e.trim().length>=4&&a.Pq(e.trim())}function setOutput(t,e){a.uH(t,"string"==typeof e?e:JSON.stringify(e))}async function run(t){try{await t()}catch(t){!(t instanceof r.yo)&&t instanceof Error&&t.stack&&a.Yz(t.stack),a.C1((0,r.gJ)(t))}}function escapeCell(t){return null==t||""===t?"—":String(t).replace(/\|/g,"\\|").replace(/\r?\n/g,"<br>")}function markdownTable(t,e){let n=[`| ${t.map(escapeCell).join(" | ")} |`,`| ${t.map(()=>"---").join(" | ")} |`,...e.map(e=>`| ${t.map((t,n)=>escapeCell(e[n])).join(" | ")} |`)];return`${n.join("\n")}
+`}function markdownDetails(t,e){return`<details><summary>${t}</summary>
+
+\`\`\`text
+${e.replace(/```/g,"'''")}
+\`\`\`
+
+</details>
+`}let i=class Summary{parts=[];heading(t,e=3){return this.parts.push(`${"#".repeat(e)} ${t}
+`),this}text(t){return this.parts.push(`${t}
+`),this}table(t,e){return this.parts.push(markdownTable(t,e)),this}details(t,e){return this.parts.push(markdownDetails(t,e)),this}toString(){return this.parts.join("\n")}async write(){process.env.GITHUB_STEP_SUMMARY&&await a.z.addRaw(this.toString(),!0).write()}}}};
