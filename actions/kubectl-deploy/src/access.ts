@@ -23,9 +23,9 @@ export function checkAccess(i: AccessInputs, env: NodeJS.ProcessEnv = process.en
 /** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
 export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
   checkAccess(i, env);
-  const { KubeClient, loadClientNode } = await import('@tripo04os/kube');
-  // Start compiling the (large) Kubernetes client now, so it overlaps the AWS calls.
-  const preload = loadClientNode().catch(() => undefined);
+  const { KubeClient, loadClientNode, loadTransport } = await import('@tripo04os/kube');
+  // Start loading the Kubernetes client now, so it overlaps the AWS calls (EKS needs no KubeConfig).
+  const preload = (i.clusterName ? loadTransport() : loadClientNode()).catch(() => undefined);
   if (i.clusterName && i.region) {
     const { callerIdentity, defaultCredentials, describeEksCluster, eksTokenProvider } = await import('@tripo04os/aws');
     const credentials = await defaultCredentials();
