@@ -44,7 +44,8 @@ export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.Proce
           const arn = await callerIdentity(region, credentials);
           return arn ? `IAM identity ${arn}` : undefined;
         },
-        accessHint: `check the EKS access entries of cluster ${cluster.name} (or its aws-auth ConfigMap) and the Kubernetes RBAC bound to that identity`,
+        accessHint: `check the Kubernetes RBAC bound to that identity in cluster ${cluster.name} (or the access policies of its EKS access entry)`,
+        credentialsHint: `check that the job's AWS credentials are current, and that this IAM identity has an EKS access entry in cluster ${cluster.name} (or an aws-auth ConfigMap mapping): EKS answers 401 for an identity it does not map`,
         label: cluster.name,
       },
       logger,

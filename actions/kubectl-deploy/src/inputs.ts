@@ -91,7 +91,8 @@ export const spec = defineInputs({
   'health-check-url': {
     type: 'url',
     schemes: ['https', 'http'],
-    description: 'URL checked after all rollouts; a failure rolls back (when auto-rollback is on).',
+    description:
+      'URL checked after all rollouts; a failure rolls back (when auto-rollback is on). user:password@ in it is sent as an Authorization: Basic header and masked; the URL is only ever printed without it.',
   },
   'health-check-retries': {
     type: 'integer',
@@ -110,13 +111,13 @@ export const spec = defineInputs({
     default: '200-399',
     pattern: /^\s*[1-5]\d\d\s*(-\s*[1-5]\d\d\s*)?$/,
     accepts: 'a status code such as 200 or a range such as 200-399',
-    description: 'Accepted HTTP status code or range.',
+    description: 'Accepted HTTP status code or range (low end first).',
   },
   'auto-rollback': {
     type: 'boolean',
     default: true,
     description:
-      'When a rollout or the health check fails, return every Deployment this run changed to its previous revision (deleting those it created) and restore ConfigMaps/Secrets it changed.',
+      'When a rollout or the health check fails, return every Deployment this run changed to its previous revision (deleting those it created) and restore ConfigMaps/Secrets it changed — only those still as this run left them. With action: rollback, a failed rollback returns to where it started.',
   },
   deployments: {
     type: 'list',
@@ -133,6 +134,13 @@ export const spec = defineInputs({
     default: true,
     description:
       'Annotate Deployments with kubernetes.io/change-cause and tripo04os.io/deployed-by (repo, sha, run URL, actor), so rollout history says who deployed what.',
+  },
+  'if-superseded': {
+    type: 'enum',
+    values: ['fail', 'warn'],
+    default: 'fail',
+    description:
+      "When another change (another run, a kubectl set image) replaces this run's pod template while it rolls out: fail (the default; this run's images did not stay) or warn and succeed. Either way this run never rolls back a change that is not its own.",
   },
   'failure-grace': {
     type: 'duration',

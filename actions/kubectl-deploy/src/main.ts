@@ -1,7 +1,8 @@
 import { InputError, parseDuration, runContext, UserError } from '@tripo04os/common';
-import { checkInputs, type Inputs } from '@tripo04os/kit/early';
+import { checkInputs, type Inputs, maskEarly } from '@tripo04os/kit/early';
 import { parseImages } from '@tripo04os/kube/images';
 import { checkAccess, connect } from './access.ts';
+import { healthCheckOptions, maskHealthCheckCredentials } from './health.ts';
 import { spec } from './inputs.ts';
 
 type I = Inputs<typeof spec>;
@@ -48,13 +49,16 @@ async function main(i: I): Promise<void> {
     import('@tripo04os/kube'),
   ]);
   if (i.strategy === 'blue-green') return runBlueGreen(i, logger, () => connect(i, logger));
-  const health = i.healthCheckUrl && {
-    url: i.healthCheckUrl.toString(),
-    retries: i.healthCheckRetries,
-    intervalMs: i.healthCheckInterval,
-    expect: kube.parseStatusRange(i.healthCheckExpect) as [number, number],
+  const expect = kube.parseStatusRange(i.healthCheckExpect);
+  const health = healthCheckOptions(i.healthCheckUrl, expect, i.healthCheckRetries, i.healthCheckInterval, logger);
+  const common = {
+    logger,
+    namespace: i.namespace,
+    timeoutMs: i.timeout,
+    failureGraceMs: i.failureGrace,
+    autoRollback: i.autoRollback,
+    health,
   };
-  const common = { logger, namespace: i.namespace, timeoutMs: i.timeout, health: health || undefined };
 
   let report: Awaited<ReturnType<typeof kube.deploy>>;
   if (i.action === 'rollback') {
@@ -95,8 +99,7 @@ async function main(i: I): Promise<void> {
       images,
       objects,
       strategy,
-      failureGraceMs: i.failureGrace,
-      autoRollback: i.autoRollback,
+      ifSuperseded: i.ifSuperseded,
       annotate: i.annotate
         ? {
             deployedBy: JSON.stringify({ repo: run.repository, sha: run.sha, run: run.runUrl, actor: run.actor }),
@@ -110,14 +113,12 @@ async function main(i: I): Promise<void> {
   setOutput('rolled-back', String(report.rolledBack));
   await renderSummary(report, i.action === 'rollback' ? 'kubectl-deploy rollback' : 'kubectl-deploy').write();
   await gateSummary(report).write();
-  if (!report.ok) {
-    const rolled = report.rolledBack ? `; rolled back: ${report.rollback.join('; ')}` : '';
-    throw new UserError(`${report.failure ?? 'deployment failed'}${rolled}`);
-  }
+  if (!report.ok) throw new UserError(kube.failureLine(report));
 }
 
 // Every input that can be checked alone is checked before @actions/core, the Kubernetes client
 // and the AWS SDK load (kit/early): a bad one fails fast and with nothing loaded.
+maskHealthCheckCredentials({ mask: maskEarly }); // before anything, an input error included, could print them
 const checked = await checkInputs(spec, (inputs, mask) => {
   for (const k of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) mask(process.env[k] ?? '');
   checkEarly(inputs);
@@ -127,3 +128,7 @@ if (checked) {
   const { run } = await import('@tripo04os/kit');
   await run(() => main(checked));
 }
+// Nothing may keep the step alive once the work is done (a stray socket must not hang the job).
+process.exit(process.exitCode ?? 0);
+// Nothing may keep the step alive once the work is done (a stray socket must not hang the job).
+process.exit(process.exitCode ?? 0);

@@ -34,6 +34,7 @@ const ICON: Record<string, string> = {
   'rolled back': '↩️ rolled back',
   deleted: '🗑️ deleted',
   'not rolled back': '⚠️ not rolled back',
+  superseded: '⚠️ superseded by another change',
 };
 
 /** The job summary: one row per Deployment, then the diagnosis and what was rolled back. */
@@ -61,6 +62,7 @@ export function renderSummary(report: RunReport, title: string): Summary {
   if (report.health) s.text(`${report.health.ok ? '✅' : '❌'} Health check: ${report.health.message}`);
   if (report.failure) s.text(`**Failure:** ${report.failure}`);
   for (const d of report.diagnoses) s.details(`Diagnosis of ${d.namespace}/${d.deployment}`, formatDiagnosis(d));
+  if (report.leftOn.length > 0) s.text(`**Rollback failed, the cluster is left on:** ${report.leftOn.join(', ')}`);
   if (report.rollback.length > 0) s.text(`**Rolled back:**\n\n${report.rollback.map((l) => `- ${l}`).join('\n')}`);
   return s;
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { RunResult } from '@tripo04os/kit/harness';
+import { leaks, type RunResult } from '@tripo04os/kit/harness';
 import { control, deployAction, env, expectExit, kubectl, kubectlApply, pushImages, unique } from './helpers.ts';
 
 /** Error ratio of the new colour's Deployment since it started (one sample is enough). */
@@ -154,8 +154,18 @@ describe('kubectl-deploy blue-green against the sandbox and its real Prometheus'
   });
 
   it('manual rollback inside the scale-down delay switches back at once', async () => {
-    const d = await blueGreen({ namespace: ns, images: `api=${img.v3}`, 'scale-down-delay': 'never' });
+    // Bearer auth (the sandbox Prometheus ignores it): the token is masked everywhere.
+    const token = 'prom-token-4f8a9c2e';
+    const d = await blueGreen({
+      namespace: ns,
+      images: `api=${img.v3}`,
+      'scale-down-delay': 'never',
+      'prometheus-auth': 'bearer',
+      'prometheus-token': token,
+    });
     expectExit(d, 0);
+    expect(d.masked).toContain(token);
+    expect(leaks(d, token)).toEqual([]);
     expect(await selector(ns, 'api')).toMatchObject({ version: 'blue' });
     expect(await replicas(ns, 'api-green')).toBe(2); // kept for an instant rollback
     const r = await deployAction({

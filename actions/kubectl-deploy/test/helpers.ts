@@ -1,9 +1,14 @@
 /** Shared setup for the end-to-end tests: the bundled action against the sandbox's EKS. */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { exec } from '@tripo04os/common';
 import { type RunResult, repoRoot, runAction } from '@tripo04os/kit/harness';
 import { sandboxControl, sandboxEnv } from '@tripo04os/sandbox/testing';
+import { parse, stringify } from 'yaml';
 
 export const env = sandboxEnv();
 export const control = sandboxControl();
@@ -106,4 +111,106 @@ export function result(r: RunResult): ResultEntry[] {
 /** Fails with the log when the run did not end as expected. */
 export function expectExit(r: RunResult, code: number): void {
   if (r.exitCode !== code) throw new Error(`exit ${r.exitCode}, expected ${code}\n${r.log}`);
+}
+
+/** The sandbox kubeconfig with another server (plain HTTP, no CA) and optionally another token, as kubeconfig content. */
+export function kubeconfigFor(server: string, token?: string): string {
+  const k = parse(readFileSync(env.KUBECONFIG, 'utf8')) as {
+    clusters: { cluster: Record<string, unknown> }[];
+    users: { user: { token: string } }[];
+  };
+  const c = k.clusters[0]!.cluster;
+  c.server = server;
+  delete c['certificate-authority-data'];
+  c['insecure-skip-tls-verify'] = true;
+  if (token) k.users[0]!.user.token = token;
+  return stringify(k);
+}
+
+export interface ApiProxy {
+  /** Kubeconfig content that goes through the proxy. */
+  kubeconfig: string;
+  /** Requests the proxy answered with a fault. */
+  faults: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A plain-HTTP proxy in front of the sandbox API server (watches streamed through) that answers
+ * 500 to the requests `fault` picks: a fault injected between the action and the cluster.
+ */
+export async function apiProxy(fault: (req: IncomingMessage) => boolean): Promise<ApiProxy> {
+  const k = parse(readFileSync(env.KUBECONFIG, 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+  };
+  const upstream = new URL(k.clusters[0]!.cluster.server);
+  const ca = Buffer.from(k.clusters[0]!.cluster['certificate-authority-data'], 'base64');
+  const faults: string[] = [];
+  const server = createServer((req, res) => {
+    if (fault(req)) {
+      faults.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'InternalError',
+          code: 500,
+          message: 'injected fault',
+        }),
+      );
+      return;
+    }
+    const out = httpsRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: upstream.host },
+        ca,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    kubeconfig: kubeconfigFor(url),
+    faults,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A local HTTP server for health checks: `answer` picks the status of each request; requests are recorded. */
+export async function healthServer(
+  answer: (req: IncomingMessage) => number,
+): Promise<{ url: string; seen: IncomingMessage[]; close(): Promise<void> }> {
+  const seen: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req);
+    res.writeHead(answer(req));
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`,
+    seen,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

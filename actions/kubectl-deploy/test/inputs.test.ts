@@ -53,6 +53,13 @@ spec:
     rvBefore = await kubectl('-n', ns, 'get', 'deployment', 'api', '-o', 'jsonpath={.metadata.resourceVersion}');
     dir = await mkdtemp(join(tmpdir(), 'kd-inputs-'));
     await writeFile(join(dir, 'broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  key: a: b\n  other: c\n');
+    // A "billion laughs": nine aliases of nine aliases, eight levels deep (issue 10, item 13).
+    const bomb = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: ok}', '---', 'apiVersion: v1', 'kind: ConfigMap'];
+    bomb.push('metadata: {name: bomb}', 'data:', `  a: &a [${Array(9).fill('"lol"').join(', ')}]`);
+    for (const [level, prev] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((l, n) => [l, 'abcdefgh'[n]])) {
+      bomb.push(`  ${level}: &${level} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    await writeFile(join(dir, 'bomb.yaml'), `${bomb.join('\n')}\n`);
     await writeFile(
       join(dir, 'ingress.yaml'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n',
@@ -108,6 +115,11 @@ spec:
     ],
     ['a YAML error, with file and line', () => ({ images: `api=${v2}`, manifests: 'broken.yaml' }), /^broken\.yaml:6: YAML error: /],
     [
+      'a YAML alias bomb, with file and line (issue 10, item 13)',
+      () => ({ images: `api=${v2}`, manifests: 'bomb.yaml' }),
+      /^bomb\.yaml:5: YAML error: Excessive alias count/,
+    ],
+    [
       'an unknown kind, with file and line',
       () => ({ images: `api=${v2}`, manifests: 'ingress.yaml' }),
       /^ingress\.yaml:5: unknown kind networking\.k8s\.io\/v1 Ingress/,
@@ -129,6 +141,11 @@ spec:
       "Input 'health-check-expect' has the value '2xx'",
     ],
     [
+      'an inverted health-check-expect, refused before anything changes (issue 10, item 1)',
+      () => ({ images: `api=${v2}`, 'health-check-url': 'http://127.0.0.1:9/health', 'health-check-expect': '300-200' }),
+      "Input 'health-check-expect' has the value '300-200': expected a range with the low end first, such as 200-300",
+    ],
+    [
       'an unknown strategy',
       () => ({ images: `api=${v2}`, strategy: 'canary' }),
       "Input 'strategy' has the value 'canary': expected one of rolling, blue-green",
@@ -145,8 +162,7 @@ spec:
     });
     expectExit(r, 1);
     expect(r.errors).toHaveLength(1);
-    if (typeof message === 'string') expect(r.errors[0]).toContain(message);
-    else expect(r.errors[0]).toMatch(message);
+    expect(r.errors[0]).toMatch(message); // a string: contained; a RegExp: matched
     expect(r.errors[0]).not.toContain('\n');
     expect(leaks(r, env.AWS_SECRET_ACCESS_KEY)).toEqual([]);
   });
@@ -166,7 +182,7 @@ spec:
     expect(r.errors).toEqual([`Cannot reach the Kubernetes API server at https://127.0.0.1:${port}: ECONNREFUSED`]);
   });
 
-  it('401: names the identity whose credentials were rejected and what to check', async () => {
+  it('401: names the identity whose credentials were rejected and gives credential advice, not RBAC (issue 10, item 17)', async () => {
     const server = kubeconfig.clusters[0]!.cluster.server;
     const r = await runAction({
       action: actionDir,
@@ -178,7 +194,10 @@ spec:
     expect(r.errors[0]).toContain(
       `The Kubernetes API server at ${server} rejected the credentials of user 'sandbox-admin' of kubeconfig context 'sandbox' (401 Unauthorized)`,
     );
-    expect(r.errors[0]).toContain('access entry or the aws-auth ConfigMap');
+    expect(r.errors[0]).toContain(
+      "check that the kubeconfig user's token, client certificate or exec plugin is current (not expired or revoked) and meant for this cluster",
+    );
+    expect(r.errors[0]).not.toMatch(/RBAC|aws-auth/); // permissions are 403's advice
     expect(leaks(r, 'sandbox-wrong-token')).toEqual([]);
   });
 
@@ -192,7 +211,8 @@ spec:
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toContain("user 'sandbox-admin' of kubeconfig context 'sandbox' is not allowed to get deployments in namespace");
     expect(r.errors[0]).toContain('User "ci-deployer" cannot get resource "deployments"');
-    expect(r.errors[0]).toContain('EKS, its access entry or the aws-auth ConfigMap');
+    expect(r.errors[0]).toContain('check the RBAC bindings of that user (and, on EKS, its access entry or the aws-auth ConfigMap)');
+    expect(r.errors[0]).not.toContain('expired'); // credentials are 401's advice
     expect(leaks(r, kubeconfig.users[0]!.user.token)).toEqual([]);
   });
 

@@ -60,8 +60,10 @@ export type KubeAccess =
       token: () => Promise<string>;
       /** Who the token speaks for, for access errors (e.g. the IAM ARN). */
       identity?: () => Promise<string | undefined>;
-      /** What to check when access is denied. */
+      /** What to check when access is denied (403: permissions). */
       accessHint?: string;
+      /** What to check when the credentials are rejected (401). */
+      credentialsHint?: string;
       label?: string;
     };
 
@@ -108,15 +110,17 @@ export class KubeClient {
   private readonly lib: Transport;
   private readonly identityFn: () => Promise<string>;
   private readonly accessHint: string;
+  private readonly credentialsHint: string;
   /** Requests sent (watches included), for logs and benchmarks. */
   requests = 0;
 
-  private constructor(lib: Transport, kc: KubeAuth, identity: () => Promise<string>, accessHint: string) {
+  private constructor(lib: Transport, kc: KubeAuth, identity: () => Promise<string>, hints: { access: string; credentials: string }) {
     this.lib = lib;
     this.kc = kc;
     this.server = (kc.getCurrentCluster()?.server ?? '').replace(/\/$/, '');
     this.identityFn = identity;
-    this.accessHint = accessHint;
+    this.accessHint = hints.access;
+    this.credentialsHint = hints.credentials;
   }
 
   /** Builds a client from a kubeconfig (content or file, optional context) or a token source. */
@@ -158,12 +162,11 @@ export class KubeClient {
           if (d) ctx.setDispatcher((shared ??= d) as never);
         },
       };
-      return new KubeClient(
-        lib,
-        auth,
-        identity,
-        'check the RBAC bindings of that user (and, on EKS, its access entry or the aws-auth ConfigMap)',
-      );
+      return new KubeClient(lib, auth, identity, {
+        access: 'check the RBAC bindings of that user (and, on EKS, its access entry or the aws-auth ConfigMap)',
+        credentials:
+          "check that the kubeconfig user's token, client certificate or exec plugin is current (not expired or revoked) and meant for this cluster",
+      });
     }
     const lib = await loadTransport();
     // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token.
@@ -190,7 +193,10 @@ export class KubeClient {
         return 'the configured identity';
       }
     };
-    return new KubeClient(lib, auth, identity, access.accessHint ?? 'check its RBAC bindings');
+    return new KubeClient(lib, auth, identity, {
+      access: access.accessHint ?? 'check its RBAC bindings',
+      credentials: access.credentialsHint ?? 'check that the credentials the token is made from are current and meant for this cluster',
+    });
   }
 
   /** One API request with JSON in and out; network errors, 429 and 5xx are retried. */
@@ -243,14 +249,18 @@ export class KubeClient {
     return value as T;
   }
 
-  /** Turns 401/403 into a KubeAccessError naming the identity; other errors pass through. */
+  /**
+   * Turns 401/403 into a KubeAccessError naming the identity; other errors pass through. 401 means
+   * the credentials were not accepted (advice about credentials); 403 means they were, and the
+   * identity lacks a permission (advice about RBAC).
+   */
   async explain(err: unknown, what: string): Promise<unknown> {
     if (!(err instanceof KubeApiError) || (err.status !== 401 && err.status !== 403)) return err;
     const who = await this.identityFn();
     if (err.status === 401) {
       return new KubeAccessError(
         401,
-        `The Kubernetes API server at ${this.server} rejected the credentials of ${who} (401 Unauthorized) while trying to ${what}: ${this.accessHint}`,
+        `The Kubernetes API server at ${this.server} rejected the credentials of ${who} (401 Unauthorized) while trying to ${what}: ${this.credentialsHint}`,
       );
     }
     return new KubeAccessError(403, `${who} is not allowed to ${what} (403 Forbidden: ${firstLine(err.message)}): ${this.accessHint}`);

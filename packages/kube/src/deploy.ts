@@ -1,11 +1,11 @@
-import { errorMessage, type Logger, UserError } from '@tripo04os/common';
+import { errorMessage, type Logger, redactUrl, UserError } from '@tripo04os/common';
 import { checkNamespace, readExplained, serverSideApply } from './apply.ts';
 import type { KubeClient } from './client.ts';
 import { diagnose, formatDiagnosis } from './diagnose.ts';
 import { type HealthCheckOptions, healthCheck } from './health.ts';
 import { type ImageEntry, resolveContainer } from './images.ts';
 import { applyOrder, type LoadedObject, type Manifest, manifestContainers } from './manifests.ts';
-import { type RunReport, result } from './report.ts';
+import { newReport, type RunReport, result } from './report.ts';
 import { type ConfigSnapshot, rollBackChanges } from './rollback.ts';
 import { rolling } from './strategies/rolling.ts';
 import type { Strategy, Target, TargetOutcome } from './strategies/strategy.ts';
@@ -33,9 +33,20 @@ export interface DeployOptions {
   autoRollback: boolean;
   health?: Omit<HealthCheckOptions, 'logger' | 'signal'>;
   annotate?: Annotate;
+  /** When another change replaces this run's while it rolls out: fail (default) or only warn. */
+  ifSuperseded?: 'fail' | 'warn';
 }
 
 const key = (kind: string, ns: string | undefined, name: string) => `${kind}/${ns ?? ''}/${name}`;
+
+/** A paused Deployment would take the change and never roll it out: refuse before changing anything. */
+function refuseIfPaused(deployment: Deployment): void {
+  if (!deployment.spec.paused) return;
+  const { name, namespace } = deployment.metadata;
+  throw new UserError(
+    `Deployment '${name}' in namespace '${namespace}' is paused: a change would not roll out; resume it with 'kubectl rollout resume deployment/${name} -n ${namespace}' and run again`,
+  );
+}
 
 /**
  * Works out what a deploy run will change, reading only: unknown Deployments and namespaces,
@@ -95,6 +106,7 @@ async function plan(options: DeployOptions): Promise<{ targets: Target[]; snapsh
       await checkNamespace(client, options.namespace, `input 'namespace'`);
       throw new UserError(`Deployment '${entry.deployment}' not found in namespace '${options.namespace}' (input 'images')`);
     }
+    refuseIfPaused(live);
     const podSpec = live.spec.template.spec;
     const resolved = resolveContainer(entry, podSpec?.containers ?? [], podSpec?.initContainers ?? []);
     if (!target) {
@@ -103,6 +115,7 @@ async function plan(options: DeployOptions): Promise<{ targets: Target[]; snapsh
     }
     target.imagePatches.push({ container: resolved.name, init: resolved.init, image: entry.image });
   }
+  for (const target of targets.values()) if (target.before) refuseIfPaused(target.before);
   if (options.annotate) {
     for (const target of targets.values()) {
       const images = target.manifest
@@ -118,39 +131,39 @@ async function plan(options: DeployOptions): Promise<{ targets: Target[]; snapsh
 }
 
 /** Deploys: applies objects in dependency order, rolls Deployments out, health-checks, rolls back on failure. */
-export async function deploy(o: DeployOptions): Promise<RunReport> {
-  const { client, logger } = o;
-  const strategy = o.strategy ?? rolling;
-  const { targets, snapshots } = await logger.group('Checking the cluster', () => plan(o));
-  const report: RunReport = { ok: false, deployments: [], applied: [], diagnoses: [], rolledBack: false, rollback: [] };
+export async function deploy(options: DeployOptions): Promise<RunReport> {
+  const { client, logger } = options;
+  const strategy = options.strategy ?? rolling;
+  const { targets, snapshots } = await logger.group('Checking the cluster', () => plan(options));
+  const report = newReport();
   const changedConfig: ConfigSnapshot[] = [];
 
   // 1. Everything but Deployments, in dependency order (Namespace, SA/ConfigMap/Secret, Service).
   let failure: string | undefined;
-  const nonDeployments = o.objects.filter((x) => x.object.kind !== 'Deployment');
+  const nonDeployments = options.objects.filter((loaded) => loaded.object.kind !== 'Deployment');
   if (nonDeployments.length > 0)
     await logger.group('Applying manifests', async () => {
       for (const wave of applyOrder(nonDeployments)) {
         const results = await Promise.allSettled(
-          wave.map(async (obj) => {
-            const snap = snapshots.find((s) => s.object === obj) as ConfigSnapshot;
-            const after = await serverSideApply(client, obj.object);
-            if (obj.object.kind === 'ConfigMap' || obj.object.kind === 'Secret') changedConfig.push(snap);
-            const m = obj.object.metadata;
-            const action = !snap.before
+          wave.map(async (loaded) => {
+            const snapshot = snapshots.find((candidate) => candidate.object === loaded) as ConfigSnapshot;
+            const after = await serverSideApply(client, loaded.object);
+            if (loaded.object.kind === 'ConfigMap' || loaded.object.kind === 'Secret') changedConfig.push({ ...snapshot, applied: after });
+            const meta = loaded.object.metadata;
+            const action = !snapshot.before
               ? 'created'
-              : (after as Manifest).metadata.resourceVersion === snap.before.metadata.resourceVersion
+              : after.metadata.resourceVersion === snapshot.before.metadata.resourceVersion
                 ? 'unchanged'
                 : 'configured';
-            report.applied.push({ kind: obj.object.kind, namespace: m.namespace, name: m.name, action });
-            logger.info(`${obj.object.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name} ${action}`);
+            report.applied.push({ kind: loaded.object.kind, namespace: meta.namespace, name: meta.name, action });
+            logger.info(`${loaded.object.kind} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name} ${action}`);
           }),
         );
-        const bad = results.find((r) => r.status === 'rejected');
-        if (bad) {
-          const obj = wave[results.indexOf(bad)] as LoadedObject;
-          const err = await client.explain(bad.reason, `apply ${obj.object.kind} ${obj.object.metadata.name}`);
-          failure = `applying ${obj.object.kind} ${obj.object.metadata.name} (${obj.file}:${obj.line}) failed: ${errorMessage(err)}`;
+        const rejected = results.find((settled) => settled.status === 'rejected');
+        if (rejected) {
+          const loaded = wave[results.indexOf(rejected)] as LoadedObject;
+          const err = await client.explain(rejected.reason, `apply ${loaded.object.kind} ${loaded.object.metadata.name}`);
+          failure = `applying ${loaded.object.kind} ${loaded.object.metadata.name} (${loaded.file}:${loaded.line}) failed: ${errorMessage(err)}`;
           return;
         }
       }
@@ -160,41 +173,52 @@ export async function deploy(o: DeployOptions): Promise<RunReport> {
   let outcomes: TargetOutcome[] = [];
   if (!failure && targets.length > 0) {
     outcomes = await logger.group(`Rolling out ${targets.length} deployment${targets.length === 1 ? '' : 's'} (${strategy.name})`, () =>
-      strategy.deploy({ client, logger, timeoutMs: o.timeoutMs, failureGraceMs: o.failureGraceMs }, targets),
+      strategy.deploy({ client, logger, timeoutMs: options.timeoutMs, failureGraceMs: options.failureGraceMs }, targets),
     );
-    const failed = outcomes.filter((x) => !x.outcome.ok && x.outcome.reason !== 'Aborted');
+    const failed = outcomes.filter(({ outcome }) => !outcome.ok && outcome.reason !== 'Aborted');
     if (failed.length > 0) {
       failure = failed
-        .map((f) => `deployment ${f.target.namespace}/${f.target.name}: ${(f.outcome as { message: string }).message}`)
+        .map(({ target, outcome }) => `deployment ${target.namespace}/${target.name}: ${(outcome as { message: string }).message}`)
         .join('; ');
       report.diagnoses = await Promise.all(
         failed
-          .filter((f) => f.outcome.ok === false && f.outcome.reason !== 'WatchFailed')
-          .map((f) => {
-            const out = f.outcome as Extract<typeof f.outcome, { ok: false }>;
-            return diagnose(client, out.deployment, out.reason, out.message, { preferPods: out.pods });
+          .filter(({ outcome }) => outcome.ok === false && outcome.reason !== 'WatchFailed')
+          .map(({ outcome }) => {
+            const failedWait = outcome as Extract<typeof outcome, { ok: false }>;
+            return diagnose(client, failedWait.deployment, failedWait.reason, failedWait.message, { preferPods: failedWait.pods });
           }),
       );
-      for (const d of report.diagnoses)
-        await logger.group(`Diagnosis of ${d.namespace}/${d.deployment}`, async () => logger.info(formatDiagnosis(d)));
+      for (const diagnosis of report.diagnoses)
+        await logger.group(`Diagnosis of ${diagnosis.namespace}/${diagnosis.deployment}`, async () =>
+          logger.info(formatDiagnosis(diagnosis)),
+        );
+    }
+    // A rollout that ended on another change's template (another deploy came in) is not this run's success.
+    const superseded = outcomes.filter(({ outcome }) => outcome.ok && outcome.superseded);
+    for (const { target, outcome } of superseded) {
+      const line = `deployment ${target.namespace}/${target.name}: superseded: another change replaced this run's while it rolled out (${outcome.superseded}); this run's images did not stay`;
+      if (options.ifSuperseded === 'warn') logger.warning(line);
+      else failure = failure ? `${failure}; ${line}` : line;
     }
   }
 
   // 3. Health check after all rollouts.
-  if (!failure && o.health) {
-    report.health = await logger.group(`Health check ${o.health.url}`, () => healthCheck({ ...o.health!, logger }));
+  if (!failure && options.health) {
+    const health = options.health;
+    report.health = await logger.group(`Health check ${redactUrl(health.url)}`, () => healthCheck({ ...health, logger }));
     if (!report.health.ok) failure = report.health.message;
     else logger.info(report.health.message);
   }
 
-  report.deployments = targets.map((t) => {
-    const x = outcomes.find((y) => y.target === t);
-    if (!x) return result(t, undefined, failure ? 'aborted' : 'unchanged');
-    if (x.outcome.ok) {
-      const changed = revisionOf(t.before) !== revisionOf(x.outcome.deployment) || !t.before;
-      return result(t, x, changed ? 'rolled out' : 'unchanged');
+  report.deployments = targets.map((target) => {
+    const found = outcomes.find((candidate) => candidate.target === target);
+    if (!found) return result(target, undefined, failure ? 'aborted' : 'unchanged');
+    if (found.outcome.superseded) return result(target, found, 'superseded', found.outcome.superseded);
+    if (found.outcome.ok) {
+      const changed = revisionOf(target.before) !== revisionOf(found.outcome.deployment) || !target.before;
+      return result(target, found, changed ? 'rolled out' : 'unchanged');
     }
-    return result(t, x, x.outcome.reason === 'Aborted' ? 'aborted' : 'failed', x.outcome.message);
+    return result(target, found, found.outcome.reason === 'Aborted' ? 'aborted' : 'failed', found.outcome.message);
   });
 
   if (!failure) {
@@ -202,10 +226,11 @@ export async function deploy(o: DeployOptions): Promise<RunReport> {
     return report;
   }
   report.failure = failure;
-  if (!o.autoRollback) {
+  if (!options.autoRollback) {
     logger.warning('auto-rollback is off: the failed changes stay in place');
     return report;
   }
-  await logger.group('Rolling back', () => rollBackChanges(o, targets, outcomes, changedConfig, report));
+  const annotations = options.annotate ? { 'tripo04os.io/deployed-by': options.annotate.deployedBy } : undefined;
+  await logger.group('Rolling back', () => rollBackChanges({ ...options, annotations }, outcomes, changedConfig, report));
   return report;
 }

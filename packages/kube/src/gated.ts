@@ -36,7 +36,9 @@ export async function deployWithGate(
     ),
   );
   // Every measurement goes to the `result` row of its Deployment too.
-  report.checks.forEach((g, k) => Object.assign(rolled[k]!, { checks: g }));
+  report.checks.forEach((g, k) => {
+    Object.assign(rolled[k]!, { checks: g });
+  });
   const failed = report.checks.map((g, k) => ({ g, d: rolled[k]! })).filter((x) => x.g.verdict !== 'pass');
   if (failed.length === 0) return report;
   report.ok = false;
@@ -51,6 +53,8 @@ export async function deployWithGate(
     namespace: o.namespace,
     deployments: rolled.map((d) => d.name),
     timeoutMs: o.timeoutMs,
+    failureGraceMs: o.failureGraceMs,
+    autoRollback: false,
   });
   for (const d of back.deployments) {
     const r = report.deployments.find((x) => x.name === d.name);

@@ -1,13 +1,19 @@
-import { errorMessage, type Logger, retry } from '@tripo04os/common';
+import { errorMessage, InputError, type Logger, redactUrl, retry } from '@tripo04os/common';
+
+/** An inclusive range of HTTP status codes, low end first. */
+export type StatusRange = readonly [low: number, high: number];
 
 export interface HealthCheckOptions {
+  /** The URL checked; never printed with userinfo (credentials go in `headers`). */
   url: string;
+  /** Request headers, e.g. `Authorization` built from a URL's userinfo. Never printed. */
+  headers?: Record<string, string>;
   /** Attempts in all (the spec's loop: 30). */
   retries: number;
   /** Wait between attempts (the spec's `sleep 10`). */
   intervalMs: number;
   /** Accepted status range, inclusive. */
-  expect: [number, number];
+  expect: StatusRange;
   /** Per-attempt timeout (default 10 s). */
   attemptTimeoutMs?: number;
   logger: Logger;
@@ -21,13 +27,17 @@ export interface HealthResult {
   message: string;
 }
 
-/** Parses `200`, `200-399` into an inclusive range; undefined when malformed. */
-export function parseStatusRange(text: string): [number, number] | undefined {
-  const m = /^\s*([1-5]\d\d)\s*(?:-\s*([1-5]\d\d))?\s*$/.exec(text);
-  if (!m) return undefined;
-  const lo = Number(m[1]);
-  const hi = m[2] ? Number(m[2]) : lo;
-  return lo <= hi ? [lo, hi] : undefined;
+/**
+ * Parses `200` or `200-399` into an inclusive range. Anything else, an inverted range such as
+ * `300-200` included, is an InputError naming the input: there is no "undefined" to cast away.
+ */
+export function parseStatusRange(text: string, input = 'health-check-expect'): StatusRange {
+  const match = /^\s*([1-5]\d\d)\s*(?:-\s*([1-5]\d\d))?\s*$/.exec(text);
+  if (!match) throw new InputError(input, text, 'expected a status code such as 200 or a range such as 200-399');
+  const low = Number(match[1]);
+  const high = match[2] ? Number(match[2]) : low;
+  if (low > high) throw new InputError(input, text, `expected a range with the low end first, such as ${high}-${low}`);
+  return [low, high];
 }
 
 class Unhealthy extends Error {
@@ -37,12 +47,17 @@ class Unhealthy extends Error {
 /** GETs the URL until it answers a status in range, at a fixed interval, through the shared retry helper. */
 export async function healthCheck(o: HealthCheckOptions): Promise<HealthResult> {
   const [lo, hi] = o.expect;
+  const shown = redactUrl(o.url);
   try {
     const { value, attempts } = await retry(
       async (attempt) => {
         let res: Response;
         try {
-          res = await fetch(o.url, { redirect: 'manual', signal: AbortSignal.timeout(o.attemptTimeoutMs ?? 10_000) });
+          res = await fetch(o.url, {
+            redirect: 'manual',
+            headers: o.headers,
+            signal: AbortSignal.timeout(o.attemptTimeoutMs ?? 10_000),
+          });
           await res.body?.cancel();
         } catch (err) {
           const e = new Unhealthy(`${errorMessage((err as { cause?: unknown }).cause ?? err)}`);
@@ -65,7 +80,7 @@ export async function healthCheck(o: HealthCheckOptions): Promise<HealthResult> 
         signal: o.signal,
       },
     );
-    return { ok: true, attempts, status: value, message: `${o.url} answered ${value}` };
+    return { ok: true, attempts, status: value, message: `${shown} answered ${value}` };
   } catch (err) {
     const last = (err as { cause?: unknown }).cause ?? err;
     const attempts = (err as { attempts?: number }).attempts ?? o.retries;
@@ -73,7 +88,7 @@ export async function healthCheck(o: HealthCheckOptions): Promise<HealthResult> 
       ok: false,
       attempts,
       status: (last as Unhealthy).status,
-      message: `health check ${o.url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage(last)} (expected ${lo}-${hi})`,
+      message: `health check ${shown} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage(last)} (expected ${lo}-${hi})`,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { InputError, UserError } from '@tripo04os/common';
+import { errorMessage, InputError, UserError } from '@tripo04os/common';
 import { type ImageEntry, imageRepository } from './images.ts';
 import type { Container } from './types.ts';
 
@@ -95,9 +95,15 @@ export async function parseManifests(text: string, file: string): Promise<Loaded
       const line = lc.linePos(err.pos[0]).line;
       throw new UserError(`${file}:${line}: YAML error: ${err.message.split('\n')[0]}`);
     }
-    const value = doc.toJS() as unknown;
-    if (value === null || value === undefined) continue;
     const line = doc.contents ? lc.linePos(doc.contents.range[0]).line : 1;
+    let value: unknown;
+    try {
+      // Aliases are expanded with the yaml library's limit (an alias bomb stops there, not in memory).
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      throw new UserError(`${file}:${line}: YAML error: ${errorMessage(err).split('\n')[0]}`);
+    }
+    if (value === null || value === undefined) continue;
     const items = isList(value) ? (value as { items: unknown[] }).items : [value];
     for (const item of items) out.push({ object: checkObject(item, file, line), file, line });
   }

@@ -1,7 +1,17 @@
 import { errorMessage, type Logger, retry } from '@tripo04os/common';
 import type { KubeClient, WatchEvent } from './client.ts';
 import { judgeRollout } from './rollout-status.ts';
-import { type ContainerStatus, type Deployment, type Pod, type ReplicaSet, revisionOf, selectorMatches, selectorString } from './types.ts';
+import {
+  type ContainerStatus,
+  containerImages,
+  type Deployment,
+  type Pod,
+  type ReplicaSet,
+  revisionOf,
+  selectorMatches,
+  selectorString,
+} from './types.ts';
+import { equalIgnoreHash } from './undo.ts';
 
 /** Container states that do not heal by waiting; a new pod stuck in one past the grace fails the rollout. */
 export const FATAL_WAITING_REASONS = new Set([
@@ -27,9 +37,9 @@ export interface PodProblem {
  */
 export function podProblem(pod: Pod): PodProblem | undefined {
   const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  for (const s of statuses) {
-    const reason = s.state?.waiting?.reason;
-    if (reason && FATAL_WAITING_REASONS.has(reason)) return { container: s.name, reason, message: s.state?.waiting?.message };
+  for (const status of statuses) {
+    const reason = status.state?.waiting?.reason;
+    if (reason && FATAL_WAITING_REASONS.has(reason)) return { container: status.name, reason, message: status.state?.waiting?.message };
   }
   for (const s of statuses) {
     const crashed = s.state?.terminated ?? s.lastState?.terminated;
@@ -44,16 +54,43 @@ export function podProblem(pod: Pod): PodProblem | undefined {
   return undefined;
 }
 
-export type WaitOutcome =
-  | { ok: true; deployment: Deployment; message: string }
-  | {
-      ok: false;
-      reason: 'ProgressDeadlineExceeded' | 'PodFailure' | 'Timeout' | 'Deleted' | 'Aborted' | 'WatchFailed';
-      message: string;
-      deployment: Deployment;
-      /** Names of pods of the new ReplicaSet that failed (PodFailure). */
-      pods: string[];
-    };
+/** What every wait reports besides its verdict. */
+interface WaitFacts {
+  /** The Deployment as this change left it: the object the wait started from. */
+  applied?: Deployment;
+  /**
+   * Set when someone else changed the pod template while this wait ran (another deploy, a
+   * `kubectl set image`): the wait followed the newer change, as `kubectl rollout status` does,
+   * and `deployment` is that change, not this one. Says what replaced it.
+   */
+  superseded?: string;
+}
+
+export type WaitOutcome = WaitFacts &
+  (
+    | { ok: true; deployment: Deployment; message: string }
+    | {
+        ok: false;
+        reason: 'ProgressDeadlineExceeded' | 'PodFailure' | 'Timeout' | 'Deleted' | 'Aborted' | 'WatchFailed';
+        message: string;
+        deployment: Deployment;
+        /** Names of pods of the new ReplicaSet that failed (PodFailure). */
+        pods: string[];
+      }
+  );
+
+/** Whether `now` carries a pod template other than the one `applied` was left with (another change superseded it). */
+export function supersededBy(applied: Deployment, now: Deployment): string | undefined {
+  const before = applied.metadata.generation;
+  const after = now.metadata.generation;
+  if (before === undefined || after === undefined || after <= before) return undefined;
+  if (equalIgnoreHash(applied.spec.template, now.spec.template)) return undefined;
+  const images = Object.entries(containerImages(now.spec.template))
+    .map(([container, image]) => `${container}=${image}`)
+    .join(' ');
+  const cause = now.metadata.annotations?.['kubernetes.io/change-cause'];
+  return `generation ${before} → ${after}, now ${images}${cause ? `, change-cause: ${cause}` : ''}`;
+}
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -71,8 +108,8 @@ export interface WaitOptions {
 
 /** When the Deployment's ProgressDeadlineExceeded condition was written, if it has one. */
 function deadlineStamp(d: Deployment): string | undefined {
-  const c = d.status?.conditions?.find((x) => x.type === 'Progressing' && x.reason === 'ProgressDeadlineExceeded');
-  return c ? `${c.lastUpdateTime ?? ''}|${c.lastTransitionTime ?? ''}|${c.message ?? ''}` : undefined;
+  const condition = d.status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
+  return condition ? `${condition.lastUpdateTime ?? ''}|${condition.lastTransitionTime ?? ''}|${condition.message ?? ''}` : undefined;
 }
 
 const ns = (d: Deployment) => encodeURIComponent(d.metadata.namespace ?? 'default');
@@ -89,17 +126,18 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
   const grace = options.failureGraceMs ?? 15_000;
   return new Promise<WaitOutcome>((resolve) => {
     let latest = initial;
+    let superseded: string | undefined;
     let finished = false;
     let lastMessage = '';
     const stops: (() => void)[] = [];
     const timers = new Set<NodeJS.Timeout>();
-    const finish = (o: WaitOutcome) => {
+    const finish = (outcome: WaitOutcome) => {
       if (finished) return;
       finished = true;
-      for (const s of stops.splice(0)) s();
-      for (const t of timers) clearTimeout(t);
+      for (const stop of stops.splice(0)) stop();
+      for (const timer of timers) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      resolve(o);
+      resolve({ ...outcome, applied: initial, ...(superseded ? { superseded } : {}) });
     };
     const fail = (reason: Extract<WaitOutcome, { ok: false }>['reason'], message: string, pods: string[] = []) =>
       finish({ ok: false, reason, message, deployment: latest, pods });
@@ -116,14 +154,20 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     // previous rollout (e.g. rolling back from one that timed out): it counts only once the
     // controller has written it again for this one.
     const stale = deadlineStamp(initial);
-    const judge = (d: Deployment) => {
-      latest = d;
-      const j = judgeRollout(d);
-      if (j.state === 'done') return finish({ ok: true, deployment: d, message: j.message });
-      if (j.state === 'failed' && (stale === undefined || deadlineStamp(d) !== stale))
-        return fail('ProgressDeadlineExceeded', j.message, []);
+    const judge = (deployment: Deployment) => {
+      latest = deployment;
+      if (!superseded) {
+        superseded = supersededBy(initial, deployment);
+        if (superseded) logger.warning(`deployment "${name}" was changed by someone else while this run rolled it out (${superseded})`);
+      }
+      const verdict = judgeRollout(deployment);
+      if (verdict.state === 'done') return finish({ ok: true, deployment, message: verdict.message });
+      if (verdict.state === 'failed' && (stale === undefined || deadlineStamp(deployment) !== stale))
+        return fail('ProgressDeadlineExceeded', verdict.message, []);
       const message =
-        j.state === 'failed' ? `Waiting for deployment "${name}": its progress deadline condition is from the previous rollout` : j.message;
+        verdict.state === 'failed'
+          ? `Waiting for deployment "${name}": its progress deadline condition is from the previous rollout`
+          : verdict.message;
       if (message !== lastMessage) {
         lastMessage = message;
         // kubectl's "spec update" line names no Deployment; with many at once, say which.
@@ -154,7 +198,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
                 rv = newRv;
                 return open();
               })
-              .catch((e) => fail('WatchFailed', `watching ${label} failed: ${errorMessage(e)}`));
+              .catch((err) => fail('WatchFailed', `watching ${label} failed: ${errorMessage(err)}`));
             return;
           }
           logger.debug(`${label} watch ended${err ? ` (${errorMessage(err)})` : ''}; re-opening from ${rv}`);
@@ -169,14 +213,14 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               const stop = await client.watch<T>(
                 path,
                 { ...baseQuery, resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: options.watchTimeoutSeconds },
-                (e) => {
+                (event) => {
                   if (finished) return;
-                  if (e.type === 'ERROR') {
-                    if ((e.object as unknown as { code?: number }).code === 410) gone = true;
+                  if (event.type === 'ERROR') {
+                    if ((event.object as unknown as { code?: number }).code === 410) gone = true;
                     return;
                   }
-                  if (e.object?.metadata?.resourceVersion) rv = e.object.metadata.resourceVersion;
-                  if (e.type !== 'BOOKMARK') onEvent(e);
+                  if (event.object?.metadata?.resourceVersion) rv = event.object.metadata.resourceVersion;
+                  if (event.type !== 'BOOKMARK') onEvent(event);
                 },
                 (err) => {
                   if (!opened) openError = err ?? new Error('watch closed at once');
@@ -193,14 +237,14 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
               attempts: 6,
               baseDelayMs: 300,
               maxDelayMs: 5000,
-              isRetryable: (e) => (e as { statusCode?: number })?.statusCode !== 410 && !finished,
+              isRetryable: (err) => (err as { statusCode?: number })?.statusCode !== 410 && !finished,
               sleep: options.clock?.sleep,
               random: options.clock?.random,
             },
           );
-        } catch (e) {
-          if ((e as { statusCode?: number })?.statusCode === 410) return ended(e);
-          fail('WatchFailed', `watching ${label} failed: ${errorMessage(e)}`);
+        } catch (err) {
+          if ((err as { statusCode?: number })?.statusCode === 410) return ended(err);
+          fail('WatchFailed', `watching ${label} failed: ${errorMessage(err)}`);
         }
       };
       void open();
@@ -222,7 +266,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       return p;
     };
     const isNewPod = async (pod: Pod): Promise<boolean> => {
-      const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller);
+      const owner = pod.metadata.ownerReferences?.find((ref) => ref.kind === 'ReplicaSet' && ref.controller);
       const want = revisionOf(latest);
       if (owner && want !== undefined) {
         const have = await revisionOfRs(owner.name);
@@ -244,16 +288,16 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       badSince.set(podName, since);
       const left = since + grace - Date.now();
       if (left > 0) {
-        const t = setTimeout(() => {
-          timers.delete(t);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
           checkPod(podName);
         }, left);
-        timers.add(t);
+        timers.add(timer);
         return;
       }
       void isNewPod(pod).then((isNew) => {
         if (finished || !isNew) return;
-        const failing = [...pods.values()].filter((p) => podProblem(p)).map((p) => p.metadata.name);
+        const failing = [...pods.values()].filter((candidate) => podProblem(candidate)).map((failingPod) => failingPod.metadata.name);
         fail(
           'PodFailure',
           `pod ${podName}: container ${problem.container} is in ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`,
@@ -262,7 +306,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       });
     };
     function recheckPods() {
-      for (const p of pods.keys()) if (!badSince.has(p)) checkPod(p);
+      for (const podName of pods.keys()) if (!badSince.has(podName)) checkPod(podName);
     }
     judge(initial);
     if (finished) return;
@@ -271,15 +315,15 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       `/apis/apps/v1/namespaces/${ns(initial)}/deployments`,
       { fieldSelector: `metadata.name=${name}` },
       initial.metadata.resourceVersion,
-      (e) => {
-        if (e.object.metadata.name !== name) return;
-        if (e.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
-        judge(e.object);
+      (event) => {
+        if (event.object.metadata.name !== name) return;
+        if (event.type === 'DELETED') return fail('Deleted', `deployment "${name}" was deleted while rolling out`);
+        judge(event.object);
       },
       async () => {
-        const d = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
-        judge(d);
-        return d.metadata.resourceVersion;
+        const current = await client.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns(initial)}/deployments/${name}`);
+        judge(current);
+        return current.metadata.resourceVersion;
       },
     );
 
@@ -289,16 +333,16 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
         `/api/v1/namespaces/${ns(initial)}/pods`,
         { labelSelector: selectorString(initial.spec.selector) },
         undefined,
-        (e) => {
-          const p = e.object;
-          if (!selectorMatches(initial.spec.selector, p.metadata.labels)) return;
-          if (e.type === 'DELETED') {
-            pods.delete(p.metadata.name);
-            badSince.delete(p.metadata.name);
+        (event) => {
+          const pod = event.object;
+          if (!selectorMatches(initial.spec.selector, pod.metadata.labels)) return;
+          if (event.type === 'DELETED') {
+            pods.delete(pod.metadata.name);
+            badSince.delete(pod.metadata.name);
             return;
           }
-          pods.set(p.metadata.name, p);
-          checkPod(p.metadata.name);
+          pods.set(pod.metadata.name, pod);
+          checkPod(pod.metadata.name);
         },
         async () => {
           pods.clear();

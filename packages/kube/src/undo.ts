@@ -14,67 +14,70 @@ export const ANNOTATIONS_TO_SKIP = new Set([
 ]);
 
 /** The ReplicaSets a Deployment controls (by controller owner reference). */
-export function ownedReplicaSets(d: Deployment, all: readonly ReplicaSet[]): ReplicaSet[] {
-  return all.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.controller && o.uid === d.metadata.uid));
+export function ownedReplicaSets(deployment: Deployment, all: readonly ReplicaSet[]): ReplicaSet[] {
+  return all.filter((rs) => rs.metadata.ownerReferences?.some((owner) => owner.controller && owner.uid === deployment.metadata.uid));
 }
 
 /**
  * Picks the ReplicaSet to roll back to, as kubectl's deploymentRevision does: revision N when
  * asked, else the second highest revision. No history is an error.
  */
-export function pickRevision(d: Deployment, owned: readonly ReplicaSet[], toRevision = 0): ReplicaSet {
+export function pickRevision(deployment: Deployment, owned: readonly ReplicaSet[], toRevision = 0): ReplicaSet {
   let latest: ReplicaSet | undefined;
   let latestRev = -1;
   let previous: ReplicaSet | undefined;
   let previousRev = -1;
   for (const rs of owned) {
-    const v = revisionOf(rs);
-    if (v === undefined) continue;
+    const revision = revisionOf(rs);
+    if (revision === undefined) continue;
     if (toRevision === 0) {
-      if (latestRev < v) {
+      if (latestRev < revision) {
         previousRev = latestRev;
         previous = latest;
-        latestRev = v;
+        latestRev = revision;
         latest = rs;
-      } else if (previousRev < v) {
-        previousRev = v;
+      } else if (previousRev < revision) {
+        previousRev = revision;
         previous = rs;
       }
-    } else if (toRevision === v) {
+    } else if (toRevision === revision) {
       return rs;
     }
   }
   if (toRevision > 0) {
     const have = owned
       .map(revisionOf)
-      .filter((v) => v !== undefined)
-      .sort((a, b) => (a as number) - (b as number));
+      .filter((revision) => revision !== undefined)
+      .sort((low, high) => (low as number) - (high as number));
     throw new UserError(
-      `Deployment '${d.metadata.name}' has no revision ${toRevision} in its history (revisions: ${have.join(', ') || 'none'})`,
+      `Deployment '${deployment.metadata.name}' has no revision ${toRevision} in its history (revisions: ${have.join(', ') || 'none'})`,
     );
   }
-  if (!previous) throw new UserError(`Deployment '${d.metadata.name}' has no rollout history to roll back to (no previous revision)`);
+  if (!previous)
+    throw new UserError(`Deployment '${deployment.metadata.name}' has no rollout history to roll back to (no previous revision)`);
   return previous;
 }
 
-function withoutHash(t: PodTemplate | undefined): PodTemplate {
-  const copy = structuredClone(t ?? {}) as PodTemplate;
+function withoutHash(template: PodTemplate | undefined): PodTemplate {
+  const copy = structuredClone(template ?? {}) as PodTemplate;
   if (copy.metadata?.labels) {
     delete copy.metadata.labels[HASH_LABEL];
   }
   return copy;
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+/** Key-sorted JSON of a value (undefined members left out), so that equal objects compare equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record)
+      .filter((key) => record[key] !== undefined)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`)
       .join(',')}}`;
   }
-  return JSON.stringify(v);
+  return JSON.stringify(value);
 }
 
 /** Whether two pod templates are equal once the pod-template-hash label is ignored. */
@@ -82,21 +85,21 @@ export function equalIgnoreHash(a: PodTemplate | undefined, b: PodTemplate | und
   return canonical(withoutHash(a)) === canonical(withoutHash(b));
 }
 
-export type JsonPatch = { op: 'replace' | 'add'; path: string; value: unknown }[];
+export type JsonPatch = { op: 'replace' | 'add' | 'test'; path: string; value: unknown }[];
 
 /** The JSON patch that restores a ReplicaSet's template (kubectl's getDeploymentPatch); undefined when already equal. */
-export function undoPatch(d: Deployment, rs: ReplicaSet): JsonPatch | undefined {
-  if (equalIgnoreHash(rs.spec.template, d.spec.template)) return undefined;
+export function undoPatch(deployment: Deployment, rs: ReplicaSet): JsonPatch | undefined {
+  if (equalIgnoreHash(rs.spec.template, deployment.spec.template)) return undefined;
   const template = withoutHash(rs.spec.template);
   const annotations: Record<string, string> = {};
-  for (const k of ANNOTATIONS_TO_SKIP) {
-    const v = d.metadata.annotations?.[k];
-    if (v !== undefined) annotations[k] = v;
+  for (const key of ANNOTATIONS_TO_SKIP) {
+    const value = deployment.metadata.annotations?.[key];
+    if (value !== undefined) annotations[key] = value;
   }
-  for (const [k, v] of Object.entries(rs.metadata.annotations ?? {})) if (!ANNOTATIONS_TO_SKIP.has(k)) annotations[k] = v;
+  for (const [key, value] of Object.entries(rs.metadata.annotations ?? {})) if (!ANNOTATIONS_TO_SKIP.has(key)) annotations[key] = value;
   return [
     { op: 'replace', path: '/spec/template', value: template },
-    { op: d.metadata.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: annotations },
+    { op: deployment.metadata.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: annotations },
   ];
 }
 
@@ -108,26 +111,31 @@ export interface UndoPlan {
 }
 
 /** Works out a rollback without changing anything (refuses paused Deployments and missing history). */
-export async function planUndo(client: KubeClient, d: Deployment, toRevision = 0): Promise<UndoPlan> {
-  if (d.spec.paused) {
+export async function planUndo(client: KubeClient, deployment: Deployment, toRevision = 0): Promise<UndoPlan> {
+  if (deployment.spec.paused) {
     throw new UserError(
-      `Deployment '${d.metadata.name}' is paused: you cannot roll back a paused deployment; resume it first (kubectl rollout resume) and try again`,
+      `Deployment '${deployment.metadata.name}' is paused: you cannot roll back a paused deployment; resume it first (kubectl rollout resume deployment/${deployment.metadata.name} -n ${deployment.metadata.namespace ?? 'default'}) and try again`,
     );
   }
-  const ns = d.metadata.namespace ?? 'default';
-  const list = await client.request<KubeList<ReplicaSet>>('GET', `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/replicasets`, {
-    query: { labelSelector: selectorString(d.spec.selector) },
+  const namespace = deployment.metadata.namespace ?? 'default';
+  const list = await client.request<KubeList<ReplicaSet>>('GET', `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/replicasets`, {
+    query: { labelSelector: selectorString(deployment.spec.selector) },
   });
-  const target = pickRevision(d, ownedReplicaSets(d, list.items), toRevision);
-  return { deployment: d, target, toRevision: revisionOf(target) ?? toRevision, patch: undoPatch(d, target) };
+  const target = pickRevision(deployment, ownedReplicaSets(deployment, list.items), toRevision);
+  return { deployment, target, toRevision: revisionOf(target) ?? toRevision, patch: undoPatch(deployment, target) };
 }
 
-/** Applies a planned rollback; returns the Deployment as the server answered (or as it was, when nothing changed). */
-export async function applyUndo(client: KubeClient, plan: UndoPlan): Promise<Deployment> {
+/**
+ * Applies a planned rollback; returns the Deployment as the server answered (or as it was, when
+ * nothing changed). With `onlyIfGeneration`, the patch starts with a JSON patch `test` of
+ * `/metadata/generation`, so the server refuses it (422) when another change came in between.
+ */
+export async function applyUndo(client: KubeClient, plan: UndoPlan, onlyIfGeneration?: number): Promise<Deployment> {
   if (!plan.patch) return plan.deployment;
-  const d = plan.deployment;
-  return client.request<Deployment>('PATCH', objectPath('Deployment', d.metadata.namespace, d.metadata.name), {
-    body: plan.patch,
+  const deployment = plan.deployment;
+  const guard: JsonPatch = onlyIfGeneration === undefined ? [] : [{ op: 'test', path: '/metadata/generation', value: onlyIfGeneration }];
+  return client.request<Deployment>('PATCH', objectPath('Deployment', deployment.metadata.namespace, deployment.metadata.name), {
+    body: [...guard, ...plan.patch],
     contentType: 'application/json-patch+json',
   });
 }

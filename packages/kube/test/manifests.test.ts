@@ -82,6 +82,21 @@ describe('loadManifests', () => {
     expect(applyOrder(objs).map((w) => w.map((o) => o.object.kind))).toEqual([['Namespace'], ['ConfigMap'], ['Service'], ['Deployment']]);
   });
 
+  it('names the file and line of a YAML alias bomb instead of expanding it', async () => {
+    const lines = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: bomb}',
+      'data:',
+      `  a: &a [${Array(9).fill('"lol"').join(', ')}]`,
+    ];
+    for (const [level, prev] of [...'bcdefghi'].map((l, n) => [l, 'abcdefgh'[n]]))
+      lines.push(`  ${level}: &${level} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    await expect(parseManifests(lines.join('\n'), 'bomb.yaml')).rejects.toThrow(
+      'bomb.yaml:1: YAML error: Excessive alias count indicates a resource exhaustion attack',
+    );
+  });
+
   it('names the file and line of a YAML error', async () => {
     await expect(loadManifests(['bad.yaml'], { cwd: dir })).rejects.toThrow(/^bad\.yaml:7: YAML error: /);
   });

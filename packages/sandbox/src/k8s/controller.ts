@@ -27,6 +27,11 @@ const SKIP_ANNOTATIONS = new Set([
 ]);
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
+/**
+ * Key-sorted JSON of a value. packages/kube/src/undo.ts has the same function on purpose: the
+ * sandbox stands in for the real API server, and its controller must not share code with the
+ * client it tests (a bug in one copy must not hide in both).
+ */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object')
