@@ -8,13 +8,25 @@ export interface AccessInputs {
   context?: string;
 }
 
-/** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
-export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
-  const { KubeClient, loadClientNode } = await import('@tripo04os/kube');
-  // Start compiling the (large) Kubernetes client now, so it overlaps the AWS calls.
-  const preload = loadClientNode().catch(() => undefined);
+/**
+ * Checks that the inputs name a way to the cluster, without loading anything: run before the
+ * step loads its modules, so a missing one fails fast (issue 15).
+ */
+export function checkAccess(i: AccessInputs, env: NodeJS.ProcessEnv = process.env): void {
   if (i.clusterName) {
     if (!i.region) throw new InputError('region', '', 'it is required with cluster-name (or set AWS_REGION)');
+  } else if (!i.kubeconfig && !(env.KUBECONFIG ?? '').split(':').some(Boolean)) {
+    throw new InputError('cluster-name', '', 'set cluster-name (EKS), kubeconfig, or the KUBECONFIG environment variable');
+  }
+}
+
+/** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
+export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
+  checkAccess(i, env);
+  const { KubeClient, loadClientNode, loadTransport } = await import('@tripo04os/kube');
+  // Start loading the Kubernetes client now, so it overlaps the AWS calls (EKS needs no KubeConfig).
+  const preload = (i.clusterName ? loadTransport() : loadClientNode()).catch(() => undefined);
+  if (i.clusterName && i.region) {
     const { callerIdentity, defaultCredentials, describeEksCluster, eksTokenProvider } = await import('@tripo04os/aws');
     const credentials = await defaultCredentials();
     const cluster = await describeEksCluster(i.clusterName, i.region, credentials);

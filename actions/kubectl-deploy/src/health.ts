@@ -9,7 +9,7 @@ const URL_INPUT = 'INPUT_HEALTH-CHECK-URL';
  * in a Basic Authorization header) before anything else runs, so that no line — not even an
  * input error — can print it.
  */
-export function maskHealthCheckCredentials(logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
+export function maskHealthCheckCredentials(logger: Pick<Logger, 'mask'>, env: NodeJS.ProcessEnv = process.env): void {
   const raw = (env[URL_INPUT] ?? '').trim();
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]*)@/i.exec(raw)?.[1];
   if (!userinfo) return;

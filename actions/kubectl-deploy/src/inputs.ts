@@ -1,4 +1,4 @@
-import { defineInputs } from '@tripo04os/kit';
+import { defineInputs } from '@tripo04os/kit/early';
 
 /** The inputs of kubectl-deploy; action.yml at the repository root declares the same. */
 export const spec = defineInputs({

@@ -24,7 +24,7 @@
 import { errorMessage, type Logger, UserError } from '@tripo04os/common';
 import { type GateResult, type MetricCheck, type PrometheusClient, runGate } from '@tripo04os/metrics';
 import { readObject, serverSideApply } from './apply.ts';
-import { KubeApiError, type KubeClient, loadClientNode } from './client.ts';
+import { KubeApiError, type KubeClient, loadTransport } from './client.ts';
 import { type Diagnosis, diagnose, formatDiagnosis } from './diagnose.ts';
 import { type ImageEntry, resolveContainer } from './images.ts';
 import { type LoadedObject, type Manifest, objectPath } from './manifests.ts';
@@ -207,10 +207,10 @@ function colorDeployment(
 async function proxyGet(client: KubeClient, ns: string, svc: Service, path: string): Promise<{ status: number; body: string }> {
   const port = svc.spec.ports?.[0]?.port ?? 80;
   const url = `${client.server}/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(svc.metadata.name)}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`;
-  const lib = await loadClientNode();
+  const lib = await loadTransport();
   const ctx = new lib.RequestContext(url, 'GET' as never);
   await client.kc.applySecurityAuthentication(ctx);
-  const { fetch } = await import('undici');
+  const { fetch } = lib.undici;
   const res = await fetch(url, {
     headers: { ...ctx.getHeaders() },
     dispatcher: ctx.getDispatcher() as never,

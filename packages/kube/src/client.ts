@@ -1,20 +1,51 @@
 /**
  * A small JSON client for the Kubernetes API on top of @kubernetes/client-node: KubeConfig
- * does the TLS and the authentication (kubeconfig users, or an EKS token provider), the
- * library's Watch streams watches, and requests carry plain wire JSON (no typed-model round
- * trip, so a pod template copied for a rollback is sent back exactly as the server gave it).
- * client-node is imported lazily: it is big, and bad inputs must fail fast without it.
+ * does the TLS and the authentication of kubeconfig users, the library's Watch streams
+ * watches, and requests carry plain wire JSON (no typed-model round trip, so a pod template
+ * copied for a rollback is sent back exactly as the server gave it).
+ *
+ * Loading (issue 15): client-node's index, and its KubeConfig alike, evaluate the whole
+ * generated API (a 3.5 MB chunk in the bundle), which this client never uses. So a client
+ * from a token source (EKS) loads only Watch, RequestContext and undici (`loadTransport`),
+ * and sets the bearer token and the cluster CA itself; only a kubeconfig loads KubeConfig.
+ * Every request of a client shares one undici dispatcher, so connections are kept alive
+ * (KubeConfig makes a new one per request: a TLS handshake per request).
  */
 import { errorMessage, type Logger, parseRetryAfter, retry, UserError } from '@tripo04os/common';
 
 type ClientNode = typeof import('@kubernetes/client-node');
-type KubeConfigT = import('@kubernetes/client-node').KubeConfig;
+type RequestContextT = import('@kubernetes/client-node/dist/gen/http/http.js').RequestContext;
 
 let clientNode: Promise<ClientNode> | undefined;
-/** Loads @kubernetes/client-node once. */
+/** Loads @kubernetes/client-node once (its index: KubeConfig and the whole generated API). */
 export function loadClientNode(): Promise<ClientNode> {
   clientNode ??= import('@kubernetes/client-node');
   return clientNode;
+}
+
+export interface Transport {
+  RequestContext: typeof import('@kubernetes/client-node/dist/gen/http/http.js').RequestContext;
+  Watch: typeof import('@kubernetes/client-node/dist/watch.js').Watch;
+  undici: typeof import('undici');
+}
+let transport: Promise<Transport> | undefined;
+/** Loads what every request needs, once: client-node's Watch and RequestContext, and undici. */
+export function loadTransport(): Promise<Transport> {
+  transport ??= Promise.all([
+    import('@kubernetes/client-node/dist/gen/http/http.js'),
+    import('@kubernetes/client-node/dist/watch.js'),
+    import('undici'),
+  ]).then(([http, watch, undici]) => ({ RequestContext: http.RequestContext, Watch: watch.Watch, undici }));
+  return transport;
+}
+
+/**
+ * What requests and client-node's Watch need of a KubeConfig (which has this shape): the
+ * server, and the headers and dispatcher of each request.
+ */
+export interface KubeAuth {
+  getCurrentCluster(): { server: string } | null;
+  applySecurityAuthentication(ctx: RequestContextT): Promise<void>;
 }
 
 export type KubeAccess =
@@ -75,15 +106,15 @@ export interface WatchEvent<T> {
 
 export class KubeClient {
   readonly server: string;
-  readonly kc: KubeConfigT;
-  private readonly lib: ClientNode;
+  readonly kc: KubeAuth;
+  private readonly lib: Transport;
   private readonly identityFn: () => Promise<string>;
   private readonly accessHint: string;
   private readonly credentialsHint: string;
   /** Requests sent (watches included), for logs and benchmarks. */
   requests = 0;
 
-  private constructor(lib: ClientNode, kc: KubeConfigT, identity: () => Promise<string>, hints: { access: string; credentials: string }) {
+  private constructor(lib: Transport, kc: KubeAuth, identity: () => Promise<string>, hints: { access: string; credentials: string }) {
     this.lib = lib;
     this.kc = kc;
     this.server = (kc.getCurrentCluster()?.server ?? '').replace(/\/$/, '');
@@ -94,9 +125,9 @@ export class KubeClient {
 
   /** Builds a client from a kubeconfig (content or file, optional context) or a token source. */
   static async connect(access: KubeAccess, logger: Logger): Promise<KubeClient> {
-    const lib = await loadClientNode();
-    const kc = new lib.KubeConfig();
     if (access.kind === 'kubeconfig') {
+      const [lib, client] = await Promise.all([loadTransport(), loadClientNode()]);
+      const kc = new client.KubeConfig();
       try {
         if (access.content !== undefined) kc.loadFromString(access.content);
         else if (access.file) kc.loadFromFile(access.file);
@@ -121,30 +152,40 @@ export class KubeClient {
       const ctx = kc.getContextObject(kc.getCurrentContext());
       const user = kc.getCurrentUser();
       const identity = async () => `user '${user?.name ?? '?'}' of kubeconfig context '${ctx?.name ?? '?'}'`;
-      return new KubeClient(lib, kc, identity, {
+      // One dispatcher for every request (KubeConfig builds a new one, and so a new connection, each time).
+      let shared: unknown;
+      const auth: KubeAuth = {
+        getCurrentCluster: () => kc.getCurrentCluster(),
+        applySecurityAuthentication: async (ctx) => {
+          await kc.applySecurityAuthentication(ctx);
+          const d = ctx.getDispatcher();
+          if (d) ctx.setDispatcher((shared ??= d) as never);
+        },
+      };
+      return new KubeClient(lib, auth, identity, {
         access: 'check the RBAC bindings of that user (and, on EKS, its access entry or the aws-auth ConfigMap)',
         credentials:
           "check that the kubeconfig user's token, client certificate or exec plugin is current (not expired or revoked) and meant for this cluster",
       });
     }
-    kc.loadFromOptions({
-      clusters: [{ name: access.label ?? 'cluster', server: access.server, caData: access.caData, skipTLSVerify: false }],
-      users: [{ name: 'token-user', authProvider: { name: 'tripo04os-token', config: {} } }],
-      contexts: [{ name: 'main', cluster: access.label ?? 'cluster', user: 'token-user' }],
-      currentContext: 'main',
+    const lib = await loadTransport();
+    // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token.
+    const dispatcher = new lib.undici.Agent({
+      connect: { ca: Buffer.from(access.caData, 'base64'), keepAlive: true, keepAliveInitialDelay: 30_000 },
     });
     const masked = new Set<string>();
-    kc.addAuthenticator({
-      isAuthProvider: (u) => u.authProvider?.name === 'tripo04os-token',
-      applyAuthentication: async (_u, opts) => {
+    const auth: KubeAuth = {
+      getCurrentCluster: () => ({ server: access.server }),
+      applySecurityAuthentication: async (ctx) => {
         const token = await access.token();
         if (!masked.has(token)) {
           masked.add(token);
           logger.mask(token);
         }
-        opts.headers = { ...(opts.headers ?? {}), Authorization: `Bearer ${token}` };
+        ctx.setHeaderParam('Authorization', `Bearer ${token}`);
+        ctx.setDispatcher(dispatcher as never);
       },
-    });
+    };
     const identity = async () => {
       try {
         return (await access.identity?.()) ?? 'the configured identity';
@@ -152,7 +193,7 @@ export class KubeClient {
         return 'the configured identity';
       }
     };
-    return new KubeClient(lib, kc, identity, {
+    return new KubeClient(lib, auth, identity, {
       access: access.accessHint ?? 'check its RBAC bindings',
       credentials: access.credentialsHint ?? 'check that the credentials the token is made from are current and meant for this cluster',
     });
@@ -172,7 +213,7 @@ export class KubeClient {
           body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
           headers['Content-Type'] = options.contentType ?? 'application/json';
         }
-        const { fetch } = await import('undici');
+        const { fetch } = this.lib.undici;
         this.requests++;
         let res: Awaited<ReturnType<typeof fetch>>;
         try {
@@ -235,7 +276,8 @@ export class KubeClient {
     onEvent: (e: WatchEvent<T>) => void,
     done: (err: unknown) => void,
   ): Promise<() => void> {
-    const w = new this.lib.Watch(this.kc);
+    // Watch uses only getCurrentCluster and applySecurityAuthentication of its KubeConfig.
+    const w = new this.lib.Watch(this.kc as import('@kubernetes/client-node').KubeConfig);
     this.requests++;
     const controller = await w.watch(
       path,
