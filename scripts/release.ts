@@ -23,9 +23,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import { writeOwnRefs } from './checks/own-refs.ts';
-import { workspacePackages } from './checks/versions.ts';
+import { majorTag, ReleaseError, verifyTag } from './release-tag.ts';
 
-export class ReleaseError extends Error {}
+export { majorTag, ReleaseError, verifyTag };
+
+import { workspacePackages } from './checks/versions.ts';
 
 interface Options {
   /** The repository (default: this checkout). */
@@ -51,13 +53,6 @@ export function releaseTags(root: string): string[] {
     .split('\n')
     .filter((t) => TAG.test(t) && semver.valid(t.slice(1)))
     .sort((a, b) => semver.rcompare(a.slice(1), b.slice(1)));
-}
-
-/** `vX` for a release, undefined for a pre-release (which never moves the major tag). */
-export function majorTag(version: string): string | undefined {
-  const v = semver.parse(version.replace(/^v/, ''));
-  if (!v) throw new ReleaseError(`${version} is not a semver version (X.Y.Z or X.Y.Z-rc.N)`);
-  return v.prerelease.length > 0 ? undefined : `v${v.major}`;
 }
 
 /** The area a commit belongs to: its subject's `area:` prefix, else the top folder it touches most. */
@@ -211,15 +206,6 @@ export async function release(versionArg: string, options: Options = {}): Promis
     log(`pushed ${branch}, ${tag}${major ? ` and ${major}` : ''} to ${options.push} (one atomic push)`);
   }
   return { version, tag, major, commit, pushed: Boolean(options.push) };
-}
-
-/** The release workflow's first check: the pushed tag is the version lerna.json names. */
-export function verifyTag(root: string, tag: string): string {
-  const m = TAG.exec(tag);
-  if (!m?.[1]) throw new ReleaseError(`${tag} is not a release tag (vX.Y.Z or vX.Y.Z-PRERELEASE)`);
-  const lerna = JSON.parse(readFileSync(join(root, 'lerna.json'), 'utf8')).version as string;
-  if (lerna !== m[1]) throw new ReleaseError(`tag ${tag} does not match lerna.json's version ${lerna}: nothing is released`);
-  return m[1];
 }
 
 /**

@@ -184,6 +184,41 @@ const setupPython: StandIn = {
   },
 };
 
+/**
+ * actions/setup-node: the Node that runs this runner (Node 24, the node@24 devDependency) first on
+ * the PATH. `node-version` must name its major (`24`, `24.x`, `v24`, `lts/*` is refused: it is not
+ * a version this machine can promise); no download, no registry setup, no cache.
+ */
+const setupNode: StandIn = {
+  inputs: [
+    'node-version',
+    'node-version-file',
+    'architecture',
+    'check-latest',
+    'registry-url',
+    'scope',
+    'token',
+    'cache',
+    'package-manager-cache',
+    'cache-dependency-path',
+    'always-auth',
+    'mirror',
+    'mirror-token',
+  ],
+  async run(c) {
+    let wanted = c.inputs['node-version'] ?? '';
+    if (!wanted && c.inputs['node-version-file'])
+      wanted = readFileSync(join(c.workspace, c.inputs['node-version-file']), 'utf8').trim().split('\n')[0] ?? '';
+    const version = process.versions.node;
+    if (wanted && !versionMatches(version, wanted))
+      throw new Error(
+        `actions/setup-node: node-version: ${wanted}: this machine has Node ${version} only (the stand-in uses the runner's own Node)`,
+      );
+    c.log.info(`Using the runner's Node ${version} (${process.execPath})`);
+    return { outputs: { 'node-version': `v${version}` }, path: [dirname(process.execPath)] };
+  },
+};
+
 export function versionMatches(actual: string, wanted: string): boolean {
   const w = wanted.trim().replace(/^v/, '');
   if (w === '3.x' || w === '3' || w === 'x') return actual.startsWith('3.');
@@ -487,6 +522,7 @@ const trivy: StandIn = {
 export const STANDINS: Record<string, StandIn> = {
   'actions/checkout': checkout,
   'actions/setup-python': setupPython,
+  'actions/setup-node': setupNode,
   'actions/cache': cache,
   'actions/upload-artifact': upload,
   'actions/download-artifact': download,
