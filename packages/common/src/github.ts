@@ -27,6 +27,9 @@ export interface EventPayload {
     [key: string]: unknown;
   };
   head_commit?: { id?: string; timestamp?: string; message?: string } | null;
+  /** Push events: the pushed commits (their ids and timestamps). */
+  commits?: { id?: string; timestamp?: string }[];
+  /** Push events: the branch a pushed tag points into (`refs/heads/main`), when GitHub knows it. */
   base_ref?: string | null;
   [key: string]: unknown;
 }

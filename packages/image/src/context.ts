@@ -1,32 +1,12 @@
-import { runContext, UserError } from '@tripo04os/common';
+import { type EventPayload, runContext, UserError } from '@tripo04os/common';
+
 /**
  * The part of the GitHub context the tag and label rules read: event name, ref, commit and the
  * event payload. Built from the runner's environment by the action, or by hand in tests.
  */
-export interface RepositoryInfo {
-  name?: string;
-  full_name?: string;
-  description?: string | null;
-  html_url?: string;
-  default_branch?: string;
-  license?: { spdx_id?: string | null } | null;
-}
-
-export interface EventPayload {
-  repository?: RepositoryInfo;
-  number?: number;
-  pull_request?: {
-    number?: number;
-    head?: { sha?: string; ref?: string };
-    base?: { ref?: string; sha?: string };
-  };
-  head_commit?: { id?: string; timestamp?: string } | null;
-  /** Push events: the pushed commits (their ids and timestamps). */
-  commits?: { id?: string; timestamp?: string }[];
-  /** Push events: the branch a pushed tag points into (`refs/heads/main`), when GitHub knows it. */
-  base_ref?: string | null;
-  [key: string]: unknown;
-}
+/** The event payload, typed once in `@tripo04os/common` (the one run-context reader). */
+export type { EventPayload };
+export type RepositoryInfo = NonNullable<EventPayload['repository']>;
 
 export interface GitContext {
   /** `push`, `pull_request`, `schedule`, `workflow_dispatch`, ... */
@@ -151,7 +131,7 @@ export function isDefaultBranch(ctx: GitContext): boolean {
  */
 export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): GitContext {
   const run = runContext(env);
-  const ctx: GitContext = { eventName: run.event, ref: run.ref, sha: run.eventSha, payload: run.payload as EventPayload };
+  const ctx: GitContext = { eventName: run.event, ref: run.ref, sha: run.eventSha, payload: run.payload };
   const head = env.DOCKER_METADATA_PR_HEAD_SHA?.trim();
   if (head) {
     if (!/^(true|false)$/i.test(head))
