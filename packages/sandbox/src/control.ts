@@ -1,7 +1,7 @@
 /** The control endpoint (SANDBOX_CONTROL_URL): JSON over HTTP, documented in the README. */
 import { createServer, type Server } from 'node:http';
+import type { ImageBehaviour } from './cluster/behaviours.ts';
 import { closeServer, listen, readBody, sendJson, sendText } from './http.ts';
-import type { ImageBehaviour } from './k8s/behaviours.ts';
 import type { RecordedMail } from './smtp.ts';
 import type { FailureRule, WebhookRequest } from './webhooks.ts';
 

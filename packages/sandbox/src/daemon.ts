@@ -120,7 +120,7 @@ export async function runDaemon(dir: string, ownerPid?: number, clusterNames: re
     const webhooksStarting = part(startWebhookSink());
     const certsMade = ensureCertificates(dir);
     // The big modules load while docker-registry and openssl start in their own processes.
-    const [{ startKubeServer }, { startSmtpSink }] = await Promise.all([import('./k8s/index.ts'), import('./smtp.ts')]);
+    const [{ startKubeServer }, { startSmtpSink }] = await Promise.all([import('./cluster/index.ts'), import('./smtp.ts')]);
     const [certs, registry] = await Promise.all([certsMade, registryStarting]);
     await writeFile(registryPidFile(dir), `${registry.pid}\n`);
     const registryClient = new RegistryClient(registry.host, registryUser, registryPassword);

@@ -1,10 +1,10 @@
 /** Pure parts of the API server: strategic merge directives, selectors, template hashes, ages, protobuf decoding. */
-import { podTemplateHash } from '../../src/k8s/controller.ts';
-import { fieldSet, strategicMerge } from '../../src/k8s/patch.ts';
-import { decodeProtobuf } from '../../src/k8s/protobuf.ts';
-import { matchRequirements, parseLabelSelector, selectorString } from '../../src/k8s/selectors.ts';
-import { humanDuration } from '../../src/k8s/table.ts';
-import { validImageReference } from '../../src/k8s/validation.ts';
+import { podTemplateHash } from '../../src/cluster/controller.ts';
+import { fieldSet, strategicMerge } from '../../src/cluster/patch.ts';
+import { decodeProtobuf } from '../../src/cluster/protobuf.ts';
+import { matchRequirements, parseLabelSelector, selectorString } from '../../src/cluster/selectors.ts';
+import { humanDuration } from '../../src/cluster/table.ts';
+import { validImageReference } from '../../src/cluster/validation.ts';
 
 test('strategic merge: $setElementOrder, $retainKeys, $deleteFromPrimitiveList, $patch replace, null deletes', () => {
   const live = {

@@ -3,7 +3,7 @@
  * Kubernetes `generated.proto` files (k8s.io/api core/v1 and apps/v1, k8s.io/apimachinery meta/v1,
  * runtime, resource, intstr). Only messages reachable from the kinds the sandbox serves are kept.
  *
- *   node_modules/.bin/node packages/sandbox/src/k8s/proto/generate.ts DIR_WITH_PROTO_FILES
+ *   node_modules/.bin/node packages/sandbox/src/cluster/proto/generate.ts DIR_WITH_PROTO_FILES
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCertificates } from '../../src/certs.ts';
-import { type KubeServer, type KubeServerOptions, startKubeServer } from '../../src/k8s/index.ts';
+import { type KubeServer, type KubeServerOptions, startKubeServer } from '../../src/cluster/index.ts';
 
 export const TOKEN = 'sandbox-test-token';
 export const REGISTRY = '127.0.0.1:5999';
