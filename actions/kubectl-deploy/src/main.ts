@@ -86,8 +86,6 @@ async function main(i: I): Promise<void> {
     }
     kube.defaultNamespace(objects, i.namespace);
     kube.substituteImages(objects, images);
-    const strategy = kube.STRATEGIES[i.strategy];
-    if (!strategy) throw new InputError('strategy', i.strategy, `expected one of ${Object.keys(kube.STRATEGIES).join(', ')}`);
     const gate = await metricGate(i, logger);
     const client = await connect(i, logger);
     const run = runContext();
@@ -98,7 +96,6 @@ async function main(i: I): Promise<void> {
       client,
       images,
       objects,
-      strategy,
       ifSuperseded: i.ifSuperseded,
       annotate: i.annotate
         ? {

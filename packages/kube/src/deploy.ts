@@ -7,11 +7,9 @@ import { type ImageEntry, resolveContainer } from './images.ts';
 import { applyOrder, type LoadedObject, type Manifest, manifestContainers } from './manifests.ts';
 import { newReport, type RunReport, result } from './report.ts';
 import { type ConfigSnapshot, rollBackChanges } from './rollback.ts';
-import { rolling } from './strategies/rolling.ts';
-import type { Strategy, Target, TargetOutcome } from './strategies/strategy.ts';
+import { rollOut } from './rolling.ts';
+import type { Target, TargetOutcome } from './targets.ts';
 import { type Deployment, revisionOf } from './types.ts';
-
-export const STRATEGIES: Record<string, Strategy> = { rolling };
 
 export interface Annotate {
   /** Value of tripo04os.io/deployed-by. */
@@ -27,7 +25,6 @@ export interface DeployOptions {
   images: readonly ImageEntry[];
   /** Manifests plus the config-map/secret objects, namespaces already set. */
   objects: readonly LoadedObject[];
-  strategy?: Strategy;
   timeoutMs: number;
   failureGraceMs: number;
   autoRollback: boolean;
@@ -133,7 +130,6 @@ async function plan(options: DeployOptions): Promise<{ targets: Target[]; snapsh
 /** Deploys: applies objects in dependency order, rolls Deployments out, health-checks, rolls back on failure. */
 export async function deploy(options: DeployOptions): Promise<RunReport> {
   const { client, logger } = options;
-  const strategy = options.strategy ?? rolling;
   const { targets, snapshots } = await logger.group('Checking the cluster', () => plan(options));
   const report = newReport();
   const changedConfig: ConfigSnapshot[] = [];
@@ -169,11 +165,11 @@ export async function deploy(options: DeployOptions): Promise<RunReport> {
       }
     });
 
-  // 2. Deployments, through the strategy.
+  // 2. Deployments, as a rolling update (blue-green is bluegreen.ts, a deploy of its own).
   let outcomes: TargetOutcome[] = [];
   if (!failure && targets.length > 0) {
-    outcomes = await logger.group(`Rolling out ${targets.length} deployment${targets.length === 1 ? '' : 's'} (${strategy.name})`, () =>
-      strategy.deploy({ client, logger, timeoutMs: options.timeoutMs, failureGraceMs: options.failureGraceMs }, targets),
+    outcomes = await logger.group(`Rolling out ${targets.length} deployment${targets.length === 1 ? '' : 's'} (rolling)`, () =>
+      rollOut({ client, logger, timeoutMs: options.timeoutMs, failureGraceMs: options.failureGraceMs }, targets),
     );
     const failed = outcomes.filter(({ outcome }) => !outcome.ok && outcome.reason !== 'Aborted');
     if (failed.length > 0) {

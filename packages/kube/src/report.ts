@@ -1,6 +1,6 @@
 import type { Diagnosis } from './diagnose.ts';
 import type { HealthResult } from './health.ts';
-import type { Target, TargetOutcome } from './strategies/strategy.ts';
+import type { Target, TargetOutcome } from './targets.ts';
 import { containerImages, type Deployment, revisionOf } from './types.ts';
 
 export type DeploymentStatus =

@@ -11,7 +11,7 @@ import { type HealthCheckOptions, healthCheck } from './health.ts';
 import { type LoadedObject, type Manifest, objectPath } from './manifests.ts';
 import { type DeploymentResult, describeDeployment, newReport, type RunReport, result } from './report.ts';
 import { supersededBy, type WaitOutcome, waitForRollout } from './rollout.ts';
-import type { Target, TargetOutcome } from './strategies/strategy.ts';
+import type { Target, TargetOutcome } from './targets.ts';
 import { containerImages, type Deployment, revisionOf } from './types.ts';
 import { applyUndo, planUndo, type UndoPlan } from './undo.ts';
 

@@ -1,8 +1,8 @@
 import type { Logger } from '@tripo04os/common';
-import type { KubeClient } from '../client.ts';
-import type { LoadedObject } from '../manifests.ts';
-import type { WaitOutcome } from '../rollout.ts';
-import type { Deployment } from '../types.ts';
+import type { KubeClient } from './client.ts';
+import type { LoadedObject } from './manifests.ts';
+import type { WaitOutcome } from './rollout.ts';
+import type { Deployment } from './types.ts';
 
 /** One Deployment a deploy run changes. */
 export interface Target {
@@ -26,15 +26,10 @@ export interface TargetOutcome {
   seconds: number;
 }
 
-export interface StrategyContext {
+/** What a rolling update needs. */
+export interface RolloutContext {
   client: KubeClient;
   logger: Logger;
   timeoutMs: number;
   failureGraceMs: number;
-}
-
-/** A deployment strategy: applies the Deployment changes and waits until they are live or failed. */
-export interface Strategy {
-  readonly name: string;
-  deploy(ctx: StrategyContext, targets: readonly Target[]): Promise<TargetOutcome[]>;
 }
