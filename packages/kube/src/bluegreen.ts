@@ -610,6 +610,22 @@ async function switchBack(run: Run, s: State, why: string): Promise<void> {
   run.report.rolledBack = true;
 }
 
+/** A first deploy: the Service selects the blue stack just made and records it as the live release. */
+function selectFirstBlue(run: Run, s: State, template: PodTemplate): Promise<Service> {
+  const { client, colorLabel } = run.o;
+  return patchService(
+    client,
+    s.service as Service,
+    {
+      spec: { selector: { ...s.plan.selector, [colorLabel]: 'blue' } },
+      metadata: {
+        annotations: { [ANN.live]: JSON.stringify(liveRelease('blue', s.idleDeployment, cleanTemplate(template, colorLabel, 'blue'))) },
+      },
+    },
+    false,
+  );
+}
+
 /** Steps 1-5 for one workload. */
 async function deployWorkload(run: Run, s: State): Promise<void> {
   const { o } = run;
@@ -627,17 +643,7 @@ async function deployWorkload(run: Run, s: State): Promise<void> {
       s.failed = true;
       return;
     }
-    s.service = await patchService(
-      client,
-      s.service as Service,
-      {
-        spec: { selector: { ...plan.selector, [colorLabel]: 'blue' } },
-        metadata: {
-          annotations: { [ANN.live]: JSON.stringify(liveRelease('blue', s.idleDeployment, cleanTemplate(tpl, colorLabel, 'blue'))) },
-        },
-      },
-      false,
-    );
+    s.service = await selectFirstBlue(run, s, tpl);
     note(
       run,
       s,
@@ -665,19 +671,7 @@ async function deployWorkload(run: Run, s: State): Promise<void> {
       s.failed = true;
       return;
     }
-    s.service = await patchService(
-      client,
-      s.service as Service,
-      {
-        spec: { selector: { ...plan.selector, [colorLabel]: 'blue' } },
-        metadata: {
-          annotations: {
-            [ANN.live]: JSON.stringify(liveRelease('blue', s.idleDeployment, cleanTemplate(plan.template, colorLabel, 'blue'))),
-          },
-        },
-      },
-      false,
-    );
+    s.service = await selectFirstBlue(run, s, plan.template);
     s.switched = true;
     s.r.colorAfter = 'blue';
     s.r.status = 'switched';
