@@ -460,10 +460,10 @@ async function runNode(
     if (matrix && Object.keys(matrix).length && !isExpr) name += ` (${Object.values(matrix).map(matrixValue).join(', ')})`;
     return name;
   };
-  const skip = (result: Result, why: string): JobOutcome => {
-    const key = uniqueKey(shared, `${scope.keyPrefix}${id}`);
+  /** Records a job (or matrix leg) that did not run: an empty log, no steps, one progress line. */
+  const recordNotRun = (keyBase: string, name: string, matrix: Record<string, Json> | null, result: Result, why: string): JobOutcome => {
+    const key = uniqueKey(shared, keyBase);
     const t = now();
-    const name = displayName(null);
     const path = scope.pathPrefix + name;
     writeFileSync(join(shared.out, 'logs', `${key}.log`), '');
     shared.records.push({
@@ -474,7 +474,7 @@ async function runNode(
       workflow: scope.chain,
       needs: needKeys,
       result,
-      matrix: null,
+      matrix,
       outputs: {},
       started: t,
       ended: t,
@@ -486,6 +486,7 @@ async function runNode(
     shared.progress.jobSkipped(path, result, why);
     return { result, outputs: {}, keys: [key] };
   };
+  const skip = (result: Result, why: string): JobOutcome => recordNotRun(`${scope.keyPrefix}${id}`, displayName(null), null, result, why);
 
   let run: boolean;
   try {
@@ -532,28 +533,7 @@ async function runNode(
       }
       if (legAbort.signal.aborted && !shared.cancelled()) {
         // fail-fast cancelled this leg before it started
-        const key = uniqueKey(shared, keyBase);
-        const t = now();
-        writeFileSync(join(shared.out, 'logs', `${key}.log`), '');
-        shared.records.push({
-          key,
-          id,
-          path: scope.pathPrefix + name,
-          name,
-          workflow: scope.chain,
-          needs: needKeys,
-          result: 'cancelled',
-          matrix,
-          outputs: {},
-          started: t,
-          ended: t,
-          log: `logs/${key}.log`,
-          summary: null,
-          annotations: [],
-          steps: [],
-        });
-        shared.progress.jobSkipped(scope.pathPrefix + name, 'cancelled', 'fail-fast: another leg of the matrix failed');
-        return { result: 'cancelled', outputs: {}, keys: [key] };
+        return recordNotRun(keyBase, name, matrix, 'cancelled', 'fail-fast: another leg of the matrix failed');
       }
       const jobScope: JobScope = {
         doc: scope.doc,
