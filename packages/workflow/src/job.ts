@@ -538,7 +538,8 @@ const SHELLS: Record<string, { cmd: string; ext: string }> = {
   python: { cmd: 'python {0}', ext: '.py' },
 };
 
-async function runScript(
+/** What running one step (a script or an action) is given. */
+type StepCall = [
   st: JobState,
   frame: Frame,
   step: StepDef,
@@ -546,7 +547,9 @@ async function runScript(
   status: Status,
   stepEnvVals: Record<string, string>,
   timeoutMs: number | undefined,
-): Promise<Record<string, string>> {
+];
+
+async function runScript(...[st, frame, step, ctx, status, stepEnvVals, timeoutMs]: StepCall): Promise<Record<string, string>> {
   const script = str(ev(step.run, ctx, status));
   const shellVal = str(ev(step.shell ?? null, ctx, status)) || (frame.depth === 0 ? (st.defaults.shell ?? '') : '');
   if (frame.depth > 0 && !shellVal) throw new Error('Required property is missing: shell (composite action steps must set it)');
@@ -772,15 +775,7 @@ export function ensureStatus(expr: string): string {
   return /\b(success|failure|always|cancelled)\s*\(/.test(expr) ? expr : `success() && (${expr})`;
 }
 
-async function runUses(
-  st: JobState,
-  frame: Frame,
-  step: StepDef,
-  ctx: ReturnType<typeof toData>,
-  status: Status,
-  stepEnvVals: Record<string, string>,
-  timeoutMs: number | undefined,
-): Promise<Record<string, string>> {
+async function runUses(...[st, frame, step, ctx, status, stepEnvVals, timeoutMs]: StepCall): Promise<Record<string, string>> {
   const uses = step.uses as string;
   const where = resolveActionDir(st, uses);
   const given = (ev(step.with, ctx, status) ?? {}) as Record<string, Json>;
