@@ -8,7 +8,6 @@
  *     1 s + one check interval from the switch.
  * Run: node_modules/.bin/node bench/bluegreen.ts
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,10 +16,11 @@ import { silentLogger } from '@tripo04os/common';
 import { blueGreenDeploy, KubeClient, parseImages } from '@tripo04os/kube';
 import { PrometheusClient, parseMetricChecks } from '@tripo04os/metrics';
 import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '@tripo04os/sandbox';
+import { kubectlFor } from './lib/kubectl.ts';
+import { median } from './lib/stats.ts';
 
 const T = 2000;
 const RUNS = 3;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const list = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-bluegreen-'));
@@ -28,11 +28,7 @@ await startSandbox({ dir, ownerPid: process.pid });
 try {
   const env = await readSandboxEnv(dir);
   const control = new SandboxControl(env.SANDBOX_CONTROL_URL);
-  const kubectl = (args: string[], input?: string) => {
-    const r = spawnSync('/usr/bin/kubectl', args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, input, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = kubectlFor(env.KUBECONFIG);
   const ns = `bench-bg-${randomBytes(3).toString('hex')}`;
   const base = (await control.pushImage('bench-bg', 'base')).image;
   await control.setBehaviour({ image: base, readyDelayMs: 100, requestRate: 20 });

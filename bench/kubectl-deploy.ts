@@ -19,21 +19,18 @@ import { join } from 'node:path';
 import { repoRoot, runAction } from '@tripo04os/kit/harness';
 import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '@tripo04os/sandbox';
 import { parse, stringify } from 'yaml';
+import { kubectlFor } from './lib/kubectl.ts';
+import { median } from './lib/stats.ts';
 
 const READY_MS = 2000;
 const action = join(repoRoot, 'kubectl-deploy');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-kubectl-deploy-'));
 await startSandbox({ dir, ownerPid: process.pid });
 try {
   const env = await readSandboxEnv(dir);
   const control = new SandboxControl(env.SANDBOX_CONTROL_URL);
-  const kubectl = (args: string[], input?: string) => {
-    const r = spawnSync('/usr/bin/kubectl', args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, input, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = kubectlFor(env.KUBECONFIG);
   const [v1] = [(await control.pushImage('bench-svc', 'v1')).image];
   await control.setBehaviour({ image: v1 as string, readyDelayMs: 100 });
   const images: Record<number, string> = {};

@@ -11,3 +11,6 @@ export async function measure(label: string, runs: number, fn: () => Promise<unk
   console.log(`${label}: median ${at(0.5).toFixed(0)} ms, min ${at(0).toFixed(0)} ms, p90 ${at(0.9).toFixed(0)} ms (${runs} runs)`);
   return times;
 }
+
+/** The median of a list of figures. */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
