@@ -127,20 +127,26 @@ spec: {selector: {app: web, version: blue}, ports: [{port: 80}]}
   it('is scraped by the real Prometheus every second: the error ratio and latency of green come out of PromQL', async () => {
     expect(env.SANDBOX_PROMETHEUS_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const sel = `namespace="${ns}",version="green"`;
-    const { value: ratio } = await retry(
-      async () => {
-        const r = await promQuery(`sum(rate(http_requests_total{${sel},code="500"}[3s])) / sum(rate(http_requests_total{${sel}}[3s]))`);
-        if (r.length !== 1) throw new Error('no samples yet');
-        return Number(r[0]!.value[1]);
-      },
-      { attempts: 30, baseDelayMs: 500, maxDelayMs: 500 },
-    );
+    // Right after the selector switch green's service="web" series has a single sample in the window
+    // and its service="" series no longer grows, so the ratio is 0/0 (NaN) until a second scrape.
+    const scalar = (query: string) =>
+      retry(
+        async () => {
+          const r = await promQuery(query);
+          if (r.length !== 1) throw new Error('no samples yet');
+          const v = Number(r[0]!.value[1]);
+          if (!Number.isFinite(v)) throw new Error(`${query} is ${r[0]!.value[1]} (fewer than two samples of a growing series)`);
+          return v;
+        },
+        { attempts: 30, baseDelayMs: 500, maxDelayMs: 500 },
+      ).then((r) => r.value);
+    const ratio = await scalar(`sum(rate(http_requests_total{${sel},code="500"}[3s])) / sum(rate(http_requests_total{${sel}}[3s]))`);
     expect(ratio).toBeGreaterThan(0.4);
     expect(ratio).toBeLessThan(0.6);
-    const p50 = await promQuery(`histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[3s])))`);
+    const p50 = await scalar(`histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[3s])))`);
     // 300 ms falls in the (0.25, 0.5] bucket.
-    expect(Number(p50[0]!.value[1])).toBeGreaterThan(0.25);
-    expect(Number(p50[0]!.value[1])).toBeLessThanOrEqual(0.5);
+    expect(p50).toBeGreaterThan(0.25);
+    expect(p50).toBeLessThanOrEqual(0.5);
     const blueErrors = await promQuery(`sum(http_requests_total{namespace="${ns}",version="blue",code="500"})`);
     expect(blueErrors).toEqual([]);
   });
