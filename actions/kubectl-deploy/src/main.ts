@@ -127,5 +127,3 @@ if (checked) {
 }
 // Nothing may keep the step alive once the work is done (a stray socket must not hang the job).
 process.exit(process.exitCode ?? 0);
-// Nothing may keep the step alive once the work is done (a stray socket must not hang the job).
-process.exit(process.exitCode ?? 0);
