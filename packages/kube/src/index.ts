@@ -16,3 +16,4 @@ export * from './rollout-status.ts';
 export * from './targets.ts';
 export * from './types.ts';
 export * from './undo.ts';
+export * from './watch.ts';

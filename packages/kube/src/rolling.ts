@@ -3,6 +3,7 @@ import { serverSideApply, strategicPatch } from './apply.ts';
 import { waitForRollout } from './rollout.ts';
 import type { RolloutContext, Target, TargetOutcome } from './targets.ts';
 import type { Deployment } from './types.ts';
+import { SharedWatches } from './watch.ts';
 
 function imagePatch(t: Target): unknown {
   const containers = t.imagePatches.filter((p) => !p.init).map((p) => ({ name: p.container, image: p.image }));
@@ -28,7 +29,8 @@ export async function sendChange(ctx: RolloutContext, t: Target): Promise<Deploy
 
 /**
  * Rolling update (the Deployment's own RollingUpdate/Recreate strategy): every change is sent,
- * then all rollouts are watched at once. The first failure stops the other waits.
+ * then all rollouts are watched at once. The first failure stops the other waits. Deployments
+ * that share a namespace share its two watches (Deployments, pods) instead of two each.
  */
 export async function rollOut(ctx: RolloutContext, targets: readonly Target[]): Promise<TargetOutcome[]> {
   const started = Date.now();
@@ -36,6 +38,9 @@ export async function rollOut(ctx: RolloutContext, targets: readonly Target[]): 
   const stop = new AbortController();
   const firstError = sent.find((s) => s.status === 'rejected');
   if (firstError) stop.abort();
+  const perNamespace = new Map<string, number>();
+  for (const t of targets) perNamespace.set(t.namespace, (perNamespace.get(t.namespace) ?? 0) + 1);
+  const shared = new SharedWatches(ctx.client, { logger: ctx.logger });
   return Promise.all(
     targets.map(async (t, i): Promise<TargetOutcome> => {
       const s = sent[i] as PromiseSettledResult<Deployment>;
@@ -59,6 +64,7 @@ export async function rollOut(ctx: RolloutContext, targets: readonly Target[]): 
         failureGraceMs: ctx.failureGraceMs,
         signal: stop.signal,
         logger: ctx.logger,
+        ...((perNamespace.get(t.namespace) ?? 0) > 1 ? { shared } : {}),
       });
       if (!outcome.ok && outcome.reason !== 'Aborted') stop.abort();
       if (outcome.ok) ctx.logger.info(outcome.message);

@@ -1,4 +1,3 @@
-import { errorMessage, type Logger, retry } from '@tripo04os/common';
 import type { KubeClient, WatchEvent } from './client.ts';
 import { judgeRollout } from './rollout-status.ts';
 import {
@@ -12,6 +11,7 @@ import {
   selectorString,
 } from './types.ts';
 import { equalIgnoreHash } from './undo.ts';
+import { keepWatching, type SharedWatches, type WatchSettings } from './watch.ts';
 
 /** Container states that do not heal by waiting; a new pod stuck in one past the grace fails the rollout. */
 export const FATAL_WAITING_REASONS = new Set([
@@ -92,18 +92,15 @@ export function supersededBy(applied: Deployment, now: Deployment): string | und
   return `generation ${before} → ${after}, now ${images}${cause ? `, change-cause: ${cause}` : ''}`;
 }
 
-export interface WaitOptions {
+export interface WaitOptions extends WatchSettings {
   timeoutMs: number;
   /** How long a new pod may sit in a fatal state before the rollout fails (default 15 s). */
   failureGraceMs?: number;
   signal?: AbortSignal;
-  logger: Logger;
   /** Watch pods too, to fail fast (default true). */
   watchPods?: boolean;
-  /** Asks the server to end each watch after this long (it is re-opened from the last resourceVersion). */
-  watchTimeoutSeconds?: number;
-  /** The clock of the backoff between attempts to open a watch (injected by tests; default: timers and Math.random). */
-  clock?: { sleep?: (ms: number) => Promise<void>; random?: () => number };
+  /** The namespace's shared watches (one per collection), instead of this wait's own two. */
+  shared?: SharedWatches;
 }
 
 /** When the Deployment's ProgressDeadlineExceeded condition was written, if it has one. */
@@ -176,78 +173,22 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
       recheckPods();
     };
 
-    // A resilient watch: re-opened from the last resourceVersion, re-listed on 410 Gone.
-    const keepWatching = <T extends { metadata: { resourceVersion?: string } }>(
+    // The Deployment's watch and its pods' watch: its own (field and label selectors), or the
+    // namespace's shared ones when several waits run at once (rollOut).
+    const watch = <T extends { metadata: { resourceVersion?: string } }>(
       label: string,
       path: string,
-      baseQuery: Record<string, string>,
+      query: Record<string, string>,
       startRv: string | undefined,
       onEvent: (e: WatchEvent<T>) => void,
       relist: () => Promise<string | undefined>,
     ) => {
-      let rv = startRv;
-      const open = async (): Promise<void> => {
-        if (finished) return;
-        let gone = false;
-        const ended = (err: unknown) => {
-          if (finished) return;
-          if (gone || (err as { statusCode?: number })?.statusCode === 410) {
-            logger.debug(`${label} watch: resourceVersion too old, listing again`);
-            relist()
-              .then((newRv) => {
-                rv = newRv;
-                return open();
-              })
-              .catch((err) => fail('WatchFailed', `watching ${label} failed: ${errorMessage(err)}`));
-            return;
-          }
-          logger.debug(`${label} watch ended${err ? ` (${errorMessage(err)})` : ''}; re-opening from ${rv}`);
-          void open();
-        };
-        try {
-          await retry(
-            async () => {
-              if (finished) return;
-              let opened = false;
-              let openError: unknown;
-              const stop = await client.watch<T>(
-                path,
-                { ...baseQuery, resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: options.watchTimeoutSeconds },
-                (event) => {
-                  if (finished) return;
-                  if (event.type === 'ERROR') {
-                    if ((event.object as unknown as { code?: number }).code === 410) gone = true;
-                    return;
-                  }
-                  if (event.object?.metadata?.resourceVersion) rv = event.object.metadata.resourceVersion;
-                  if (event.type !== 'BOOKMARK') onEvent(event);
-                },
-                (err) => {
-                  if (!opened) openError = err ?? new Error('watch closed at once');
-                  else ended(err);
-                },
-              );
-              // client-node reports a failed open through `done` before resolving: retry it here.
-              if (openError !== undefined) throw openError;
-              opened = true;
-              if (finished) stop();
-              else stops.push(stop);
-            },
-            {
-              attempts: 6,
-              baseDelayMs: 300,
-              maxDelayMs: 5000,
-              isRetryable: (err) => (err as { statusCode?: number })?.statusCode !== 410 && !finished,
-              sleep: options.clock?.sleep,
-              random: options.clock?.random,
-            },
-          );
-        } catch (err) {
-          if ((err as { statusCode?: number })?.statusCode === 410) return ended(err);
-          fail('WatchFailed', `watching ${label} failed: ${errorMessage(err)}`);
-        }
-      };
-      void open();
+      const handlers = { onEvent, relist, onFail: (message: string) => fail('WatchFailed', message) };
+      stops.push(
+        options.shared
+          ? options.shared.subscribe<T>(label, path, handlers)
+          : keepWatching<T>(client, label, path, query, startRv, handlers, options),
+      );
     };
 
     // Pods: fail fast on new pods stuck in a fatal state.
@@ -310,7 +251,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     }
     judge(initial);
     if (finished) return;
-    keepWatching<Deployment>(
+    watch<Deployment>(
       `deployment ${name}`,
       `/apis/apps/v1/namespaces/${ns(initial)}/deployments`,
       { fieldSelector: `metadata.name=${name}` },
@@ -328,7 +269,7 @@ export function waitForRollout(client: KubeClient, initial: Deployment, options:
     );
 
     if (options.watchPods !== false) {
-      keepWatching<Pod>(
+      watch<Pod>(
         `pods of ${name}`,
         `/api/v1/namespaces/${ns(initial)}/pods`,
         { labelSelector: selectorString(initial.spec.selector) },

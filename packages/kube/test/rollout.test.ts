@@ -3,6 +3,7 @@ import { silentLogger } from '@tripo04os/common';
 import type { KubeClient, WatchEvent } from '../src/client.ts';
 import { waitForRollout } from '../src/rollout.ts';
 import type { Deployment, Pod } from '../src/types.ts';
+import { SharedWatches } from '../src/watch.ts';
 
 /** A stand-in for the API server's watch stream, driven by the test: what happens when a watch ends, 410s, or pods fail. */
 class FakeClient {
@@ -226,5 +227,118 @@ describe('waitForRollout', () => {
     stop.abort();
     await expect(p).resolves.toMatchObject({ ok: false, reason: 'Aborted' });
     expect(c.watches.every((w) => w.stopped)).toBe(true);
+  });
+});
+
+/** A Deployment of `dep` renamed (its selector and pods follow the name). */
+function named(name: string, d: Deployment): Deployment {
+  return {
+    ...d,
+    metadata: { ...d.metadata, name },
+    spec: { ...d.spec, selector: { matchLabels: { app: name } } },
+  };
+}
+
+function podOf(app: string, name: string, reason: string): Pod {
+  const p = pod(name, `${app}-new`, reason);
+  return { ...p, metadata: { ...p.metadata, labels: { app } } };
+}
+
+describe("waitForRollout with the namespace's shared watches", () => {
+  const sharedWait = (
+    c: FakeClient,
+    shared: SharedWatches,
+    initial: Deployment,
+    extra: Partial<Parameters<typeof waitForRollout>[2]> = {},
+  ) => wait(c, initial, { shared, ...extra });
+
+  it('opens one Deployment watch and one pod watch for the namespace, gives each wait its own events, closes both at the end', async () => {
+    const c = new FakeClient();
+    const shared = new SharedWatches(c as unknown as KubeClient, { logger: silentLogger });
+    const a = sharedWait(c, shared, named('a', dep('10', 1, 0, 0)));
+    const b = sharedWait(c, shared, named('b', dep('11', 1, 0, 0)));
+    await tick();
+    expect(c.watches.map((w) => w.path)).toEqual(['/apis/apps/v1/namespaces/ns/deployments', '/api/v1/namespaces/ns/pods']);
+    // A fresh list of the namespace: no selector, no resourceVersion.
+    for (const w of c.watches) expect(w.query).toEqual({ allowWatchBookmarks: 'true' });
+    const [deployments, pods] = c.watches as [FakeClient['watches'][0], FakeClient['watches'][0]];
+    deployments.onEvent({ type: 'ADDED', object: named('a', dep('20', 2, 1, 1)) });
+    await expect(a).resolves.toMatchObject({ ok: true, message: 'deployment "a" successfully rolled out' });
+    // b is still waiting: the streams stay open for it, and a's events do not finish it.
+    expect(deployments.stopped).toBe(false);
+    expect(pods.stopped).toBe(false);
+    deployments.onEvent({ type: 'MODIFIED', object: named('a', dep('21', 2, 1, 1)) });
+    deployments.onEvent({ type: 'MODIFIED', object: named('b', dep('22', 2, 1, 1)) });
+    await expect(b).resolves.toMatchObject({ ok: true, message: 'deployment "b" successfully rolled out' });
+    expect(c.watches).toHaveLength(2);
+    expect(c.watches.every((w) => w.stopped)).toBe(true);
+    expect(c.requests).toEqual([]);
+  });
+
+  it('fails only the Deployment whose own pods fail', async () => {
+    const c = new FakeClient();
+    for (const app of ['a', 'b'])
+      c.objects.set(`/apis/apps/v1/namespaces/ns/replicasets/${app}-new`, {
+        metadata: { name: `${app}-new`, annotations: { 'deployment.kubernetes.io/revision': '2' } },
+      });
+    const shared = new SharedWatches(c as unknown as KubeClient, { logger: silentLogger });
+    const a = sharedWait(c, shared, named('a', dep('10', 2, 1, 0)), { timeoutMs: 60_000 });
+    const b = sharedWait(c, shared, named('b', dep('11', 2, 1, 0)), { timeoutMs: 60_000 });
+    await tick();
+    c.podWatches()[0]!.onEvent({ type: 'ADDED', object: podOf('b', 'b-new-x', 'ImagePullBackOff') });
+    await expect(b).resolves.toMatchObject({ ok: false, reason: 'PodFailure', pods: ['b-new-x'] });
+    c.deploymentWatches()[0]!.onEvent({ type: 'MODIFIED', object: named('a', dep('12', 2, 1, 1)) });
+    await expect(a).resolves.toMatchObject({ ok: true });
+  });
+
+  it('on 410 Gone every wait reads its Deployment again and the stream re-opens as a fresh list', async () => {
+    const c = new FakeClient();
+    c.objects.set('/apis/apps/v1/namespaces/ns/deployments/a', named('a', dep('40', 2, 0, 0)));
+    c.objects.set('/apis/apps/v1/namespaces/ns/deployments/b', named('b', dep('41', 2, 1, 1)));
+    const shared = new SharedWatches(c as unknown as KubeClient, { logger: silentLogger });
+    const a = sharedWait(c, shared, named('a', dep('10', 1, 0, 0)));
+    const b = sharedWait(c, shared, named('b', dep('11', 1, 0, 0)));
+    await tick();
+    const first = c.deploymentWatches()[0]!;
+    first.onEvent({ type: 'MODIFIED', object: named('a', dep('30', 2, 0, 0)) });
+    first.onEvent({ type: 'ERROR', object: { code: 410, reason: 'Expired' } as unknown as Deployment });
+    first.done(null);
+    // b is done by its re-read alone.
+    await expect(b).resolves.toMatchObject({ ok: true });
+    await tick();
+    expect(c.requests.sort()).toEqual(['GET /apis/apps/v1/namespaces/ns/deployments/a', 'GET /apis/apps/v1/namespaces/ns/deployments/b']);
+    const second = c.deploymentWatches()[1]!;
+    expect(second.query.resourceVersion).toBeUndefined();
+    second.onEvent({ type: 'ADDED', object: named('a', dep('42', 2, 1, 1)) });
+    await expect(a).resolves.toMatchObject({ ok: true });
+  });
+
+  it('fails every wait with WatchFailed when the shared stream cannot be opened', async () => {
+    const c = new FakeClient();
+    c.watch = async (_path, _query, _onEvent, done) => {
+      done(Object.assign(new Error('forbidden'), { statusCode: 403 }));
+      return () => {};
+    };
+    const clock = { sleep: async () => {}, random: () => 0.5 };
+    const shared = new SharedWatches(c as unknown as KubeClient, { logger: silentLogger, clock });
+    const outcomes = await Promise.all([
+      sharedWait(c, shared, named('a', dep('10', 1, 0, 0)), { clock }),
+      sharedWait(c, shared, named('b', dep('11', 1, 0, 0)), { clock }),
+    ]);
+    for (const o of outcomes) expect(o).toMatchObject({ ok: false, reason: 'WatchFailed', message: expect.stringContaining('forbidden') });
+  });
+
+  it('has a wait that joins a stream already open read its Deployment instead of the first list', async () => {
+    const c = new FakeClient();
+    c.objects.set('/apis/apps/v1/namespaces/ns/deployments/b', named('b', dep('41', 2, 1, 1)));
+    const shared = new SharedWatches(c as unknown as KubeClient, { logger: silentLogger });
+    const a = sharedWait(c, shared, named('a', dep('10', 1, 0, 0)));
+    await tick();
+    const b = sharedWait(c, shared, named('b', dep('11', 1, 0, 0)));
+    await expect(b).resolves.toMatchObject({ ok: true });
+    expect(c.requests).toContain('GET /apis/apps/v1/namespaces/ns/deployments/b');
+    expect(c.deploymentWatches()).toHaveLength(1);
+    c.deploymentWatches()[0]!.onEvent({ type: 'MODIFIED', object: named('a', dep('12', 2, 1, 1)) });
+    await expect(a).resolves.toMatchObject({ ok: true });
   });
 });
