@@ -1,4 +1,4 @@
-import { defineInputs } from '@tripo04os/kit';
+import { defineInputs } from '@tripo04os/kit/early';
 
 export const spec = defineInputs({
   repository: {

@@ -1,115 +1,43 @@
 /**
- * docker-build: inputs checked into a plan (before any probe or network call), the builder found,
- * registry access (ECR or another registry), tags and labels from rules, the build, then the
- * publish order of @tripo04os/image (immutable tags, scan gate, mutable tags), outputs and a
- * summary that say what the registry holds. The post step logs out unless `logout: false`.
+ * docker-build's entry. The inputs are read and checked into a plan (`plan.ts`: tags, labels,
+ * context, repository, builder capabilities) before anything heavy loads and before any probe or
+ * network call, so a bad input fails in milliseconds (issue 15). Then the builder probes start
+ * (their processes run while the rest of the step loads) and `build.ts` does the work.
  */
-import { hasCommand, UserError } from '@tripo04os/common';
-import {
-  type Builder,
-  buildImage,
-  contextFromEnv,
-  defaultBuildArgs,
-  describePublish,
-  findBuilder,
-  login,
-  logout,
-  type PublishResult,
-  publish,
-  uploadRefs,
-} from '@tripo04os/image';
-import { getState, isPost, runnerLogger as log, readActionInputs, run, saveState } from '@tripo04os/kit';
+import { hasCommand } from '@tripo04os/common';
+import { checkInputs, isPostEarly, saveStateEarly } from '@tripo04os/kit/early';
+import type { Checked } from './build.ts';
 import { spec } from './inputs.ts';
-import { metadataOnly, writeMetadataJson } from './metadata.ts';
-import { checkMachine, makePlan } from './plan.ts';
-import { openRegistry, startEcrLookups } from './registry.ts';
-import { type GateResult, scanGate } from './scan.ts';
-import { factsOf, jobSummary, writeOutputs } from './summary.ts';
-import { nameImage } from './tags.ts';
 
-async function post(): Promise<void> {
-  const state = getState('logout');
-  if (!state) return;
-  const { builder, registry } = JSON.parse(state) as { builder: Builder; registry: string };
-  await logout(builder, registry, { logger: log });
-}
-
-async function main(): Promise<void> {
+if (isPostEarly()) {
+  const [{ run }, { post }] = await Promise.all([import('@tripo04os/kit'), import('./build.ts')]);
+  await run(post);
+} else {
   // First, before anything can fail: the post step must know it is the post step.
-  saveState('isPost', 'true');
-  const inputs = readActionInputs(spec);
-  // One clock for the created label, BUILD_DATE and schedule dates.
-  const ctx = { ...contextFromEnv(), now: new Date() };
-  if (!inputs.build) return metadataOnly(inputs, ctx, process.env, log);
-  const plan = makePlan(inputs, { ctx, env: process.env, cwd: process.cwd() });
-  for (const notice of plan.notices) log.notice?.(notice);
-
-  // Read-only look-ups in parallel: the builder (probing only what the choice needs), trivy, ECR.
-  const lookups = startEcrLookups(plan, log);
-  const [{ builder, available }, hasTrivy] = await Promise.all([
-    findBuilder(plan.builder, process.env),
-    plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
-  ]);
-  checkMachine(plan, builder, available, hasTrivy);
-  const driver = { logger: log };
-
-  const access = await log.group('Registry', () => openRegistry(plan, inputs, lookups, log));
-  if (access.credentials) {
-    await login(builder, access.registry, access.credentials.username, access.credentials.password, driver);
-    if (plan.logout) saveState('logout', JSON.stringify({ builder, registry: access.registry }));
+  saveStateEarly('isPost', 'true');
+  const now = new Date();
+  const checked = await checkInputs(spec, async (inputs): Promise<Checked> => {
+    const [{ contextFromEnv }, { makePlan }] = await Promise.all([import('@tripo04os/image/checks'), import('./plan.ts')]);
+    const ctx = { ...contextFromEnv(), now };
+    if (!inputs.build) return { inputs, ctx };
+    return { inputs, ctx, plan: makePlan(inputs, { ctx, env: process.env, cwd: process.cwd() }) };
+  });
+  if (checked?.plan) {
+    const { findBuilder } = await import('@tripo04os/image/driver');
+    const probes = Promise.all([
+      findBuilder(checked.plan.builder, process.env),
+      checked.plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
+    ]);
+    probes.catch(() => {}); // awaited by main
+    checked.probes = probes;
   }
-
-  const { meta, labels, refs, isMutable, metadata } = await nameImage(plan, ctx, access, log);
-
-  // Build; buildx (no local image) pushes the upload references itself.
-  const byBuild = builder === 'buildx' && plan.push;
-  const built = await log.group(`Build with ${builder}`, () =>
-    buildImage(
-      builder,
-      {
-        ...plan.build,
-        push: byBuild,
-        tags: byBuild ? uploadRefs(refs, isMutable) : refs,
-        labels,
-        buildArgs: defaultBuildArgs(ctx, plan.buildArgs),
-      },
-      driver,
-    ),
-  );
-
-  // Publish (immutable tags, the gate, mutable tags), or scan the local image.
-  let gate: GateResult | undefined;
-  let published: PublishResult | undefined;
-  if (plan.push) {
-    published = await publish({
-      builder,
-      refs,
-      isMutable,
-      credentials: () => access.credentials,
-      uploadedByBuild: { ...(built.digest ? { digest: built.digest } : {}) },
-      ...(plan.scan.kind !== 'none'
-        ? {
-            gate: async (digest: string) => {
-              gate = await scanGate(plan, access, `${access.image}@${digest}`, digest, log);
-              return gate.verdict;
-            },
-          }
-        : {}),
-      driver,
+  if (checked) {
+    const [{ run }, { main }] = await Promise.all([import('@tripo04os/kit'), import('./build.ts')]).catch(async (err) => {
+      await checked.probes?.catch(() => {}); // leave no probe process behind
+      throw err;
     });
-    log.info(describePublish(published));
-  } else if (plan.scan.kind !== 'none') gate = await scanGate(plan, access, refs[0] as string, undefined, log);
-
-  const facts = factsOf({ plan, access, builder, refs, meta, labels, built, published, gate });
-  writeOutputs(facts);
-  writeMetadataJson(metadata);
-  await jobSummary(facts).write();
-
-  const held = published?.notMoved.map((n) => n.ref).join(', ');
-  if (published?.stopped?.kind === 'push')
-    throw new UserError(`Push failed at ${published.stopped.message}; ${describePublish(published)}`);
-  if (published?.stopped) throw new UserError(`${published.stopped.message}; not moved: ${held || 'nothing'}`);
-  if (gate?.verdict) throw new UserError(gate.verdict);
+    await run(() => main(checked));
+  }
 }
-
-await run(() => (isPost() ? post() : main()));
+// Nothing may keep the step alive once the work is done (a stray socket must not hang the job).
+process.exit(process.exitCode ?? 0);

@@ -29,7 +29,7 @@ import {
   registryOf,
   type TagRule,
   type Threshold,
-} from '@tripo04os/image';
+} from '@tripo04os/image/checks';
 import type { Inputs } from '@tripo04os/kit';
 import type { spec } from './inputs.ts';
 

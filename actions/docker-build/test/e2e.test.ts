@@ -353,6 +353,64 @@ describe('a pull request', () => {
   });
 });
 
+describe('the login and the build (issue 15: the login runs beside a build that does not need it)', () => {
+  /** A build context of its own with this Dockerfile, and a credential store no run has used. */
+  async function fresh(dockerfile: string) {
+    const dir = await mkdtemp(join(tmpdir(), 'docker-build-login-'));
+    await writeFile(join(dir, 'Dockerfile'), dockerfile);
+    await writeFile(join(dir, 'hello.txt'), `hello ${dir}\n`);
+    return { dir, config: await mkdtemp(join(tmpdir(), 'docker-build-login-config-')) };
+  }
+  const run = (inputs: Record<string, string>, where: { dir: string; config: string }) =>
+    runAction({
+      action,
+      inputs,
+      env: stepEnv({ DOCKER_CONFIG: where.config }),
+      cwd: where.dir,
+      timeoutMs: 180_000,
+      ...pushEvent('refs/heads/main'),
+    });
+  const at = (log: string, line: string) => {
+    const i = log.indexOf(line);
+    if (i < 0) throw new Error(`no '${line}' in the log:\n${log}`);
+    return i;
+  };
+
+  test('a base image in the same registry: logged in before the build, which pulls it', async () => {
+    const base = await sandboxControl().pushImage(repoName('base'), '1');
+    const where = await fresh(`FROM ${base.image}\nCOPY hello.txt /hello.txt\n`);
+    const r = await run({ repository: repoName('on-base'), builder: 'docker', tags: 'type=sha' }, where);
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    expect(at(r.log, 'Login Succeeded')).toBeLessThan(at(r.log, 'Successfully built'));
+    expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${repoName('on-base')}:sha-${HEAD_SHA.slice(0, 7)}`)).toBe(o(r, 'digest'));
+  });
+
+  test("FROM scratch: the login runs beside the build, its lines after the build's, and the push has it", async () => {
+    const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const r = await run({ repository: repoName('beside'), builder: 'docker', tags: 'type=sha' }, where);
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    expect(at(r.log, 'Successfully built')).toBeLessThan(at(r.log, '$ docker login'));
+    expect(at(r.log, 'Login Succeeded')).toBeLessThan(at(r.log, '$ docker push'));
+    expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${repoName('beside')}:sha-${HEAD_SHA.slice(0, 7)}`)).toBe(o(r, 'digest'));
+    expectNoLeak(r);
+  });
+
+  test('a login that fails beside the build stops the run before any push, with its own error', async () => {
+    const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const image = `${env.SANDBOX_REGISTRY}/${repoName('bad-login')}`;
+    const r = await run(
+      { image, username: env.SANDBOX_REGISTRY_USER, password: 'not-the-password', builder: 'docker', tags: 'type=sha' },
+      where,
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([expect.stringMatching(new RegExp(`^docker login to ${env.SANDBOX_REGISTRY} failed: `))]);
+    expect(r.log).toContain('Successfully built');
+    expect(r.log).not.toContain('$ docker push');
+    await expect(registryDigest(`${image}:sha-${HEAD_SHA.slice(0, 7)}`)).rejects.toThrow();
+    expect(r.log).not.toContain('not-the-password');
+  });
+});
+
 describe('several images', () => {
   test('one build, every enabled image pushed with every tag (images lower-cased), the disabled one left out', async () => {
     const name = repoName('multi');

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export interface ExecOptions {
   cwd?: string;
@@ -43,16 +45,22 @@ export function exec(command: string, args: readonly string[], options: ExecOpti
   });
 }
 
-/** Whether a program is on the PATH. */
-export async function hasCommand(command: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const { access, constants } = await import('node:fs/promises');
-  const { delimiter, join } = await import('node:path');
+/**
+ * Whether a program is on the PATH: a look at each folder, synchronous (a few `access` calls), so
+ * a caller can start the program in the same turn, before anything else gets the event loop.
+ */
+export function hasCommandSync(command: string, env: NodeJS.ProcessEnv = process.env): boolean {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     try {
-      await access(join(dir, command), constants.X_OK);
+      accessSync(join(dir, command), constants.X_OK);
       return true;
     } catch {}
   }
   return false;
+}
+
+/** Whether a program is on the PATH. */
+export async function hasCommand(command: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  return hasCommandSync(command, env);
 }

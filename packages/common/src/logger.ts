@@ -63,3 +63,31 @@ export const silentLogger: Logger = {
   group: (_name, fn) => fn(),
   mask: () => {},
 };
+
+/** A logger that holds its lines until `release()` (masks go through at once): for work that runs beside other output. */
+export interface HeldLogger extends Logger {
+  /** Prints the held lines to the target logger, in order, and passes later lines straight on. */
+  release(): void;
+}
+
+export function heldLogger(target: Logger): HeldLogger {
+  let held: (() => void)[] | undefined = [];
+  const later = (fn: () => void) => (held ? held.push(fn) : fn());
+  return {
+    debug: (m) => later(() => target.debug(m)),
+    info: (m) => later(() => target.info(m)),
+    warning: (m) => later(() => target.warning(m)),
+    error: (m) => later(() => target.error(m)),
+    notice: (m) => later(() => (target.notice ? target.notice(m) : target.info(m))),
+    group: async (name, fn) => {
+      later(() => target.info(name));
+      return fn();
+    },
+    mask: (s) => target.mask(s),
+    release: () => {
+      const lines = held ?? [];
+      held = undefined;
+      for (const fn of lines) fn();
+    },
+  };
+}

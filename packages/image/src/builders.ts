@@ -2,7 +2,7 @@
  * The builders (buildx, classic docker, buildah): which one runs, whether it can do what the
  * inputs ask, and the command lines for each as pure functions (tested table by table).
  */
-import { InputError, UserError } from '@tripo04os/common';
+import { InputError, registryOf, UserError } from '@tripo04os/common';
 
 export const BUILDERS = ['auto', 'buildx', 'docker', 'buildah'] as const;
 export type BuilderChoice = (typeof BUILDERS)[number];
@@ -206,6 +206,36 @@ function upToStage(dockerfile: string, target: string): string {
   if (start === -1) return dockerfile;
   const next = lines.findIndex((l, i) => i > start && isFrom(l));
   return next === -1 ? dockerfile : `${lines.slice(0, next).join('\n')}\n`;
+}
+
+const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/**
+ * Whether building this Dockerfile may pull an image from `registry`: a FROM or a `COPY|ADD
+ * --from=` naming an image there (not a stage, not scratch). When it cannot, the login to that
+ * registry can run beside the build (only the push needs it). Conservative: an image written
+ * with a variable may be anywhere, so it counts as a pull from `registry`.
+ */
+export function mayPullFrom(dockerfile: string, registry: string): boolean {
+  const same = (image: string) => {
+    const r = registryOf(image);
+    return r === registry || (DOCKER_HUB.has(r) && DOCKER_HUB.has(registry));
+  };
+  const stages = new Set<string>();
+  for (const raw of dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
+    const line = raw.trim();
+    const from = /^FROM\s+(.*)$/i.exec(line);
+    const copy = from ? undefined : /^(?:COPY|ADD)\s(?:.*\s)?--from=(\S+)/i.exec(line);
+    const words = from ? (from[1] ?? '').split(/\s+/).filter((w) => w && !w.startsWith('--')) : [];
+    const image = from ? words[0] : copy?.[1];
+    if (image) {
+      const name = image.toLowerCase();
+      if (image.includes('$')) return true;
+      if (name !== 'scratch' && !stages.has(name) && !/^\d+$/.test(name) && same(image)) return true;
+    }
+    if (from && words.length >= 3 && words[1]?.toLowerCase() === 'as') stages.add((words[2] ?? '').toLowerCase());
+  }
+  return false;
 }
 
 export function dockerPushArgs(tag: string): string[] {

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ExecResult, exec, hasCommand, type Logger, retry, UserError } from '@tripo04os/common';
+import { type ExecResult, exec, hasCommandSync, type Logger, retry, UserError } from '@tripo04os/common';
 import {
   type Available,
   type Builder,
@@ -48,22 +48,29 @@ async function succeeds(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
  * alone; `auto` asks docker (`docker buildx version` and `docker info` together) and looks for
  * buildah only when docker cannot build. `available` says what was found (unprobed: false).
  */
-export async function findBuilder(
+export function findBuilder(
   choice: BuilderChoice,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ builder: Builder; available: Available }> {
   const available: Available = { buildx: false, docker: false, buildah: false };
-  if (choice !== 'buildah' && (await hasCommand('docker', env))) {
-    const [buildx, docker] = await Promise.all([
-      choice === 'docker' ? false : succeeds('docker', ['buildx', 'version'], env),
-      succeeds('docker', ['info', '--format', '{{.ServerVersion}}'], env),
-    ]);
-    // buildx needs a daemon (or a remote builder) as well; its version alone is not enough.
-    available.buildx = buildx && docker;
-    available.docker = docker;
-  }
-  if (choice === 'buildah' || (choice === 'auto' && !available.docker)) available.buildah = await hasCommand('buildah', env);
-  return { builder: chooseBuilder(choice, available), available };
+  // docker's probes are spawned before this returns, so they run while the caller goes on.
+  const dockerProbes =
+    choice !== 'buildah' && hasCommandSync('docker', env)
+      ? Promise.all([
+          choice === 'docker' ? false : succeeds('docker', ['buildx', 'version'], env),
+          succeeds('docker', ['info', '--format', '{{.ServerVersion}}'], env),
+        ])
+      : undefined;
+  return (async () => {
+    if (dockerProbes) {
+      const [buildx, docker] = await dockerProbes;
+      // buildx needs a daemon (or a remote builder) as well; its version alone is not enough.
+      available.buildx = buildx && docker;
+      available.docker = docker;
+    }
+    if (choice === 'buildah' || (choice === 'auto' && !available.docker)) available.buildah = hasCommandSync('buildah', env);
+    return { builder: chooseBuilder(choice, available), available };
+  })();
 }
 
 /** Transient registry trouble seen in docker/buildah output (worth another push). */

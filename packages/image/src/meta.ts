@@ -632,3 +632,43 @@ export interface MetadataJson {
   labels: Record<string, string>;
   annotations: string[];
 }
+
+/** Docker's tag grammar: a word character, then up to 127 word characters, dots and dashes. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export function isValidTag(tag: string): boolean {
+  return TAG.test(tag);
+}
+
+/** Whether a rule's tags name one build for good: the commit, a full version, a git tag. */
+export function isImmutableRule(rule: TagRule): boolean {
+  if (rule.type === 'sha') return true;
+  if (rule.type === 'ref') return rule.attrs.event === 'tag';
+  if (rule.type === 'semver') return /\{\{\s*(version|raw|patch)\s*\}\}/.test(rule.attrs.pattern ?? '');
+  return false;
+}
+
+/**
+ * The tags each rule gives for this event (without `latest`, which needs the registry), checked
+ * against docker's tag grammar before anything happens; and the tags that only immutable rules
+ * give. Throws one line naming the rule and the tag it gave.
+ */
+export function checkTags(rules: readonly TagRule[], flavor: Flavor, context: GitContext): { immutable: Set<string> } {
+  const immutable = new Set<string>();
+  const mutable = new Set<string>();
+  for (const rule of rules) {
+    const { tags } = computeTags({ rules: [rule], flavor: { ...flavor, latest: 'false' }, context });
+    for (const tag of tags) {
+      if (!isValidTag(tag)) {
+        throw new InputError(
+          'tags',
+          rule.line,
+          `it gives the tag '${tag}'; a tag starts with a letter, a digit or _ and has at most 128 letters, digits, _, . and -`,
+        );
+      }
+      (isImmutableRule(rule) ? immutable : mutable).add(tag);
+    }
+  }
+  for (const tag of mutable) immutable.delete(tag);
+  return { immutable };
+}

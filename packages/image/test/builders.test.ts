@@ -13,6 +13,7 @@ import {
   isTransientPushError,
   loginArgs,
   logoutArgs,
+  mayPullFrom,
   parseBuildxMetadata,
 } from '../src/index.ts';
 
@@ -370,5 +371,31 @@ describe('reading results', () => {
     ['name unknown: repository name not known to registry', false],
   ])('transient? %s', (output, expected) => {
     expect(isTransientPushError(output)).toBe(expected);
+  });
+});
+
+describe('mayPullFrom: whether the login must come before the build', () => {
+  const ecr = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+  test.each([
+    ['FROM python:3.12-slim\nCOPY . /app\n', ecr, false],
+    ['FROM scratch\nCOPY a /a\n', ecr, false],
+    [`FROM ${ecr}/base:1\n`, ecr, true],
+    [`FROM --platform=linux/amd64 ${ecr}/base:1 AS build\n`, ecr, true],
+    ['FROM python:3.12-slim\n', 'docker.io', true],
+    ['FROM python:3.12-slim\n', 'index.docker.io', true],
+    ['FROM ghcr.io/org/base:1\n', 'docker.io', false],
+    // A stage is not pulled; an image named after a later stage is.
+    [`FROM golang:1.23 AS ${'build'}\nFROM build\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\n`, ecr, false],
+    [`FROM golang:1.23 AS build\nCOPY --from=${ecr}/tools:1 /t /t\n`, ecr, true],
+    [`FROM alpine\nADD --chown=1:1 --from=${ecr}/x:1 /a /a\n`, ecr, true],
+    // A variable may be anywhere.
+    ['ARG BASE=python:3.12\nFROM ${BASE}\n', ecr, true],
+    ['FROM alpine\nCOPY --from=$TOOLS /t /t\n', ecr, true],
+    // A FROM split over lines, and one in a comment.
+    [`FROM \\\n  ${ecr}/base:1\n`, ecr, true],
+    [`# FROM ${ecr}/base:1\nFROM alpine\n`, ecr, false],
+    ['FROM 127.0.0.1:5000/base:1\n', '127.0.0.1:5000', true],
+  ])('%j from %s: %s', (dockerfile, registry, expected) => {
+    expect(mayPullFrom(dockerfile, registry)).toBe(expected);
   });
 });

@@ -67,3 +67,30 @@ test('maskEarly writes what kit’s mask writes', async () => {
   const secret = '-----BEGIN KEY-----\nabcdefgh\nxy\n-----END KEY-----';
   expect(await stdoutOf(() => maskEarly(secret))).toBe(await stdoutOf(() => mask(secret)));
 });
+
+test('saveStateEarly writes the state file as kit (@actions/core) does, and isPostEarly reads it back', async () => {
+  const { mkdtemp, readFile, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { saveStateEarly, isPostEarly } = await import('../src/early.ts');
+  const { saveState } = await import('../src/runner.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'early-state-'));
+  const parse = (text: string) => {
+    // name<<delimiter\nvalue\ndelimiter
+    const m = [...text.matchAll(/^(.+)<<(.+)\n([\s\S]*?)\n\2$/gm)];
+    return m.map(([, k, , v]) => [k, v]);
+  };
+  process.env.GITHUB_STATE = join(dir, 'early');
+  await writeFile(process.env.GITHUB_STATE, '');
+  saveStateEarly('isPost', 'true');
+  const early = await readFile(process.env.GITHUB_STATE, 'utf8');
+  process.env.GITHUB_STATE = join(dir, 'kit');
+  await writeFile(process.env.GITHUB_STATE, '');
+  saveState('isPost', 'true');
+  expect(parse(early)).toEqual([['isPost', 'true']]);
+  expect(parse(early)).toEqual(parse(await readFile(process.env.GITHUB_STATE, 'utf8')));
+  delete process.env.STATE_isPost;
+  expect(isPostEarly()).toBe(false);
+  process.env.STATE_isPost = 'true';
+  expect(isPostEarly()).toBe(true);
+});
