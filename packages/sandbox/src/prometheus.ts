@@ -105,5 +105,21 @@ export async function startPrometheus(options: {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Ready is not scraping: Prometheus hands its targets to the scrape loop about 5 s after it
+  // starts. Until the first scrape every query is empty, and a metric gate run then fails
+  // closed on "empty result"; so the sandbox is up only once the target has been scraped.
+  for (;;) {
+    if (exited) throw new Error(`prometheus exited before its first scrape: ${tail.trim().slice(-800)}`);
+    try {
+      const res = await fetch(`${url}/api/v1/query?query=up`, { signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
+      if (body.data?.result?.some((r) => r.value[1] === '1')) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      await close();
+      throw new Error(`prometheus did not scrape ${options.target} within ${options.timeoutMs ?? 30_000} ms: ${tail.trim().slice(-800)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return { url, pid: child.pid ?? 0, close };
 }

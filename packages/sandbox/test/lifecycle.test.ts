@@ -92,6 +92,11 @@ test('a sandbox started for an owner process stops by itself when the owner is k
   const owner = spawn('sleep', ['60'], { stdio: 'ignore' });
   try {
     await startSandbox({ dir: other, ownerPid: owner.pid! });
+    // Up means Prometheus has scraped the sandbox already (its first scrape comes about 5 s
+    // after it starts; a metric gate querying before that would see nothing).
+    const prometheus = (await readSandboxEnv(other)).SANDBOX_PROMETHEUS_URL;
+    const up = (await (await fetch(`${prometheus}/api/v1/query?query=up`)).json()) as { data: { result: { value: [number, string] }[] } };
+    expect(up.data.result.map((r) => r.value[1])).toEqual(['1']);
     const daemon = await pidOf(join(other, 'sandbox.pid'));
     const registry = await pidOf(join(other, 'registry.pid'));
     expect(alive(daemon)).toBe(true);
