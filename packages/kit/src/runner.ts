@@ -1,5 +1,5 @@
-import * as core from '@actions/core';
 import { errorMessage, type Logger, UserError } from '@tripo04os/common';
+import * as core from './commands.ts';
 import { type InputSpec, type Inputs, readInputs } from './inputs.ts';
 
 /** The Logger that domain packages get when they run inside an action. */

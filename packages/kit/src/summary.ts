@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './commands.ts';
 
 export type Cell = string | number | boolean | null | undefined;
 
