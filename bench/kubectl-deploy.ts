@@ -6,7 +6,9 @@
  *     front of the API server (watches, not polling: the count must not grow with the delay);
  *  3. the bundle's cold start (to its first error on a bad input) beyond a bare `node -e 0`
  *     (interleaved, median of 20 each; target <= 80 ms), and the bundle's size.
- * Run: node_modules/.bin/node bench/kubectl-deploy.ts
+ * Run: node_modules/.bin/node bench/kubectl-deploy.ts [--action DIR]
+ * --action DIR runs another copy of the action (DIR/kubectl-deploy/action.yml and the bundle it
+ * names), e.g. `git archive COMMIT kubectl-deploy actions/kubectl-deploy/dist | tar -x -C DIR`.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +25,9 @@ import { kubectlFor } from './lib/kubectl.ts';
 import { median } from './lib/stats.ts';
 
 const READY_MS = 2000;
-const action = join(repoRoot, 'kubectl-deploy');
+const actionArg = process.argv.indexOf('--action');
+const actionRoot = actionArg > 0 ? (process.argv[actionArg + 1] as string) : repoRoot;
+const action = join(actionRoot, 'kubectl-deploy');
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-kubectl-deploy-'));
 await startSandbox({ dir, ownerPid: process.pid });
@@ -147,7 +151,7 @@ spec:
 
   // Cold start: the bundle to its first input error, beyond a bare `node -e 0` measured in the
   // same loop (interleaved, so load on the machine hits both alike): median of 20 each.
-  const bundle = join(repoRoot, 'actions/kubectl-deploy/dist/index.js');
+  const bundle = join(actionRoot, 'actions/kubectl-deploy/dist/index.js');
   const timed = (args: string[], inputs: Record<string, string> = {}) => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, args, { env: { PATH: process.env.PATH, ...inputs }, encoding: 'utf8' });
@@ -165,7 +169,7 @@ spec:
   console.log(
     `cold start to the first input error: median ${median(cold).toFixed(0)} ms, node -e 0 ${median(bare).toFixed(0)} ms: +${(median(cold) - median(bare)).toFixed(0)} ms beyond bare node (20 runs each, interleaved; target <= 80 ms)`,
   );
-  const distDir = join(repoRoot, 'actions/kubectl-deploy/dist');
+  const distDir = join(actionRoot, 'actions/kubectl-deploy/dist');
   const sizes = readdirSync(distDir).map((f) => [f, statSync(join(distDir, f)).size] as const);
   const js = sizes.filter(([f]) => f.endsWith('.js')).reduce((n, [, b]) => n + b, 0);
   console.log(
