@@ -3,12 +3,14 @@ import { leaks, type RunResult } from '@tripo04os/kit/harness';
 import { control, deployAction, env, expectExit, kubectl, kubectlApply, pushImages, unique } from './helpers.ts';
 
 /** Error ratio of the new colour's Deployment since it started (one sample is enough). */
+// Twice the sandbox Prometheus's scrape interval (1 s), as the README advises: a measurement
+// before green's first scrape would find no series (empty result, a failure).
 const ERROR_RATIO = `
 - name: error-ratio
   query: (sum(http_requests_total{namespace="{{namespace}}",deployment="{{deployment}}",code="500"}) or vector(0)) / sum(http_requests_total{namespace="{{namespace}}",deployment="{{deployment}}"})
   phase: post
   max: 0.1
-  interval: 1s
+  interval: 2s
 `;
 
 const selector = async (ns: string, name: string) =>
@@ -65,7 +67,7 @@ const blueGreen = (inputs: Record<string, string | number | boolean>) =>
     'health-check-interval': '1s',
     'prometheus-url': env.SANDBOX_PROMETHEUS_URL,
     'metric-checks': ERROR_RATIO,
-    'analysis-duration': '3s',
+    'analysis-duration': '6s',
     'scale-down-delay': '0',
     ...inputs,
   });
@@ -224,7 +226,7 @@ describe('four workloads at once', () => {
   });
 
   it('one bad release switches all four back with rollback-scope all', async () => {
-    const r = await blueGreen({ namespace: ns, images: services.map((s) => `${s}=${v2[s]}`).join('\n'), 'analysis-duration': '4s' });
+    const r = await blueGreen({ namespace: ns, images: services.map((s) => `${s}=${v2[s]}`).join('\n'), 'analysis-duration': '8s' });
     expectExit(r, 1);
     const ws = workloads(r);
     expect(ws.map((w) => [w.name, w.status, w.colorAfter])).toEqual(services.map((s) => [s, 'rolled back', 'blue']));
@@ -274,7 +276,7 @@ describe('the metric gate with the rolling strategy', () => {
       images: `web=${bad}`,
       'prometheus-url': env.SANDBOX_PROMETHEUS_URL,
       'metric-checks': ERROR_RATIO,
-      'analysis-duration': '2s',
+      'analysis-duration': '4s',
     });
     expectExit(r, 1);
     expect(r.log).toMatch(/\[post\] error-ratio 1\/2: 0\.\d+ outside v ≤ 0\.1 → fail/);

@@ -53,12 +53,13 @@ describe('blueGreenDeploy against the sandbox', () => {
   let client: KubeClient;
   const img: Record<string, string> = {};
   const prometheus = new PrometheusClient({ url: env.SANDBOX_PROMETHEUS_URL });
+  // interval: twice the sandbox Prometheus's scrape interval (an earlier measurement may find no series yet).
   const errorRatio = parseMetricChecks(`
 - name: error-ratio
   query: (sum(http_requests_total{namespace="{{namespace}}",deployment="{{deployment}}",code="500"}) or vector(0)) / sum(http_requests_total{namespace="{{namespace}}",deployment="{{deployment}}"})
   phase: post
   max: 0.1
-  interval: 1s
+  interval: 2s
   on-empty: fail
 `);
   const options = (over: Partial<BlueGreenOptions>): BlueGreenOptions => ({
@@ -73,7 +74,7 @@ describe('blueGreenDeploy against the sandbox', () => {
     failureGraceMs: 2000,
     health: { path: '/health', expect: [200, 399], retries: 3, intervalMs: 300 },
     gate: { client: prometheus, checks: errorRatio },
-    analysisDurationMs: 3000,
+    analysisDurationMs: 6000,
     scaleDownDelayMs: 0,
     rollbackScope: 'all',
     owner: 'test run',
