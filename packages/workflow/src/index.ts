@@ -3,7 +3,7 @@
  * parser and expression evaluator. See README.md.
  */
 
-export { main as cli, parseArgs } from './cli.ts';
+export { main as cli, parseArgs } from './command.ts';
 export { InvalidError } from './load.ts';
 export type { Annotation, Terminal } from './log.ts';
 export { type RunOptions, type RunOutcome, runWorkflow, writeReportHook } from './run.ts';

@@ -127,6 +127,29 @@ describe('CLI (npm run -s workflow -- run ...)', () => {
     expect(badEvent.stderr.trim()).toBe('--event release: expected push, pull_request, workflow_dispatch or schedule');
   });
 
+  it("turns on Node's compile cache before it loads the runner and GitHub's parser (start-up)", async () => {
+    // Not through NODE_COMPILE_CACHE (that alone would turn the cache on): the CLI's own call puts
+    // it in the OS temp folder, here a fresh one.
+    const temp = mkdtempSync(join(tmpdir(), 'wf-cli-tmp-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp };
+    delete env.NODE_COMPILE_CACHE;
+    const run = () =>
+      new Promise<number | null>((done) => {
+        const p = spawn(join(root, 'node_modules/.bin/node'), [join(root, 'packages/workflow/src/cli.ts'), 'run'], {
+          env,
+          stdio: 'ignore',
+        });
+        p.on('close', done);
+      });
+    expect(await run()).toBe(2); // no workflow file: the usage, exit 2
+    const cache = join(temp, 'node-compile-cache');
+    expect(existsSync(cache)).toBe(true);
+    const cached = execFileSync('find', [cache, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    // The command and what it loads (the parser's bundle among them) are in the cache.
+    expect(cached.length).toBeGreaterThan(10);
+    expect(await run()).toBe(2);
+  });
+
   it('Ctrl-C cancels the run: the step is killed, services stopped, run.json says cancelled', async () => {
     const repo = gitRepo({
       '.github/workflows/slow.yml': `
