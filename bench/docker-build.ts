@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { exec } from '@tripo04os/common';
 import { repoRoot, runAction } from '@tripo04os/kit/harness';
 import { readSandboxEnv, sandboxStatus, startSandbox, stopSandbox } from '@tripo04os/sandbox';
+import { median } from './lib/stats.ts';
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const runs = Number(arg('--runs')) || 5;
@@ -31,11 +32,6 @@ const actionRoot = arg('--action') ?? repoRoot;
 /** Another copy of the action run alternately with the first (1 tag), e.g. the bundle before a change. */
 const againstRoot = arg('--against');
 const coldOnly = process.argv.includes('--cold-only');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function must(cmd: string, args: string[], options: Parameters<typeof exec>[2] = {}) {
   const r = await exec(cmd, args, options);

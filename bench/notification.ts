@@ -15,12 +15,11 @@ import { runContext, silentLogger } from '@tripo04os/common';
 import { repoRoot, runAction } from '@tripo04os/kit/harness';
 import { buildMessage, type NotifyTargets, notify } from '@tripo04os/notify';
 import { SMTPServer } from 'smtp-server';
-import { measure } from './lib/stats.ts';
+import { measure, median } from './lib/stats.ts';
 
 const LATENCY_MS = 300;
 const RUNS = 5;
 const action = join(repoRoot, 'notification');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 // One HTTP server answers like Slack, Teams, Discord and a generic receiver, each after LATENCY_MS.
 const http = createServer((req, res) => {

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { writeReport } from '@tripo04os/report';
 import { launch, openReport } from '@tripo04os/report/browser';
 import { largeRun, writeRunFolder } from '@tripo04os/report/fixtures';
-import { measure } from './lib/stats.ts';
+import { measure, median } from './lib/stats.ts';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const LOAD_EVENT = `new Promise((done) => setTimeout(() => done(performance.getEntriesByType('navigation')[0].loadEventEnd), 0))`;
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-report-'));

@@ -10,7 +10,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '@tripo04os/sandbox';
-import { measure } from './lib/stats.ts';
+import { measure, median } from './lib/stats.ts';
 
 const cli = join(import.meta.dirname, '../packages/sandbox/src/cli.ts');
 const sandbox = (...args: string[]) => {
@@ -25,7 +25,6 @@ const fresh = async () => {
   return d;
 };
 try {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const secs = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
   const coldUps: number[] = [];
   for (let i = 0; i < 3; i++) {

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runWorkflow } from '@tripo04os/workflow';
+import { median } from './lib/stats.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const quiet = { write: () => {} };
@@ -24,10 +25,6 @@ function repo(workflow: string): { dir: string; file: string } {
   return { dir, file };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
 const ms = (iso: string) => Date.parse(iso);
 
 // bash's own start: the same command line the runner uses for a `run:` step without `shell:`.
