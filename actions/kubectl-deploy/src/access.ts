@@ -23,14 +23,11 @@ export function checkAccess(i: AccessInputs, env: NodeJS.ProcessEnv = process.en
 /** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
 export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
   checkAccess(i, env);
-  const { KubeClient, loadClientNode, loadTransport } = await import('@tripo04os/kube');
-  // Start loading the Kubernetes client now, so it overlaps the AWS calls (EKS needs no KubeConfig).
-  const preload = (i.clusterName ? loadTransport() : loadClientNode()).catch(() => undefined);
+  const { KubeClient } = await import('@tripo04os/kube');
   if (i.clusterName && i.region) {
     const { callerIdentity, defaultCredentials, describeEksCluster, eksTokenProvider } = await import('@tripo04os/aws');
     const credentials = await defaultCredentials();
     const cluster = await describeEksCluster(i.clusterName, i.region, credentials);
-    await preload;
     logger.info(`EKS cluster ${cluster.name} (${i.region}): ${cluster.endpoint}`);
     const tokens = eksTokenProvider({ clusterName: cluster.name, region: i.region, credentials });
     const region = i.region;

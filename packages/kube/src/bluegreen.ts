@@ -24,7 +24,7 @@
 import { errorMessage, type Logger, UserError } from '@tripo04os/common';
 import { type GateResult, type MetricCheck, type PrometheusClient, runGate } from '@tripo04os/metrics';
 import { readObject, serverSideApply } from './apply.ts';
-import { KubeApiError, type KubeClient, loadTransport } from './client.ts';
+import { KubeApiError, type KubeClient } from './client.ts';
 import { type Diagnosis, diagnose, formatDiagnosis } from './diagnose.ts';
 import { type ImageEntry, resolveContainer } from './images.ts';
 import { type LoadedObject, type Manifest, objectPath } from './manifests.ts';
@@ -206,17 +206,10 @@ function colorDeployment(
 /** GET through the API server's Service proxy; the status and up to 200 characters of the body. */
 async function proxyGet(client: KubeClient, ns: string, svc: Service, path: string): Promise<{ status: number; body: string }> {
   const port = svc.spec.ports?.[0]?.port ?? 80;
-  const url = `${client.server}/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(svc.metadata.name)}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`;
-  const lib = await loadTransport();
-  const ctx = new lib.RequestContext(url, 'GET' as never);
-  await client.kc.applySecurityAuthentication(ctx);
-  const { fetch } = lib.undici;
-  const res = await fetch(url, {
-    headers: { ...ctx.getHeaders() },
-    dispatcher: ctx.getDispatcher() as never,
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: res.status, body: (await res.text()).slice(0, 200) };
+  const r = await client.get(
+    `/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(svc.metadata.name)}:${port}/proxy${path.startsWith('/') ? path : `/${path}`}`,
+  );
+  return { status: r.status, body: r.body.slice(0, 200) };
 }
 
 /** The health path through a Service, at a fixed interval, until it answers in range. */

@@ -1,20 +1,23 @@
 /**
- * A small JSON client for the Kubernetes API on top of @kubernetes/client-node: KubeConfig
- * does the TLS and the authentication of kubeconfig users, the library's Watch streams
- * watches, and requests carry plain wire JSON (no typed-model round trip, so a pod template
- * copied for a rollback is sent back exactly as the server gave it).
+ * A small JSON client for the Kubernetes API over Node's own `node:https`: requests carry plain
+ * wire JSON (no typed-model round trip, so a pod template copied for a rollback is sent back
+ * exactly as the server gave it), and watches are read as the API server streams them, one JSON
+ * event per line.
  *
  * Loading (issue 15): client-node's index, and its KubeConfig alike, evaluate the whole
- * generated API (a 3.5 MB chunk in the bundle), which this client never uses. So a client
- * from a token source (EKS) loads only Watch, RequestContext and undici (`loadTransport`),
- * and sets the bearer token and the cluster CA itself; only a kubeconfig loads KubeConfig.
- * Every request of a client shares one undici dispatcher, so connections are kept alive
- * (KubeConfig makes a new one per request: a TLS handshake per request).
+ * generated API (a 3.5 MB chunk in the bundle), and its Watch and RequestContext bring undici
+ * (750 KB), none of which a client from a token source (EKS) needs: it sets the bearer token
+ * and the cluster CA on one keep-alive agent itself. Only a kubeconfig loads client-node, whose
+ * KubeConfig still does the TLS and the authentication of kubeconfig users (client
+ * certificates, exec plugins, proxies) through `applyToHTTPSOptions`. Every request of a client
+ * shares one agent, so connections are kept alive.
  */
+import type { Agent as HttpAgent, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { Agent as PlainAgent, request as plainRequest, STATUS_CODES } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import { errorMessage, type Logger, parseRetryAfter, retry, UserError } from '@tripo04os/common';
 
 type ClientNode = typeof import('@kubernetes/client-node');
-type RequestContextT = import('@kubernetes/client-node/dist/gen/http/http.js').RequestContext;
 
 let clientNode: Promise<ClientNode> | undefined;
 /** Loads @kubernetes/client-node once (its index: KubeConfig and the whole generated API). */
@@ -23,29 +26,64 @@ export function loadClientNode(): Promise<ClientNode> {
   return clientNode;
 }
 
-export interface Transport {
-  RequestContext: typeof import('@kubernetes/client-node/dist/gen/http/http.js').RequestContext;
-  Watch: typeof import('@kubernetes/client-node/dist/watch.js').Watch;
-  undici: typeof import('undici');
+/** How each request reaches the API server: its URL, and the agent and headers of one request. */
+export interface KubeAuth {
+  server: string;
+  /** The agent (TLS, keep-alive, proxy) and headers (a token, refreshed as needed) of one request. */
+  options(): Promise<{ agent: HttpAgent; headers: OutgoingHttpHeaders; auth?: string }>;
 }
-let transport: Promise<Transport> | undefined;
-/** Loads what every request needs, once: client-node's Watch and RequestContext, and undici. */
-export function loadTransport(): Promise<Transport> {
-  transport ??= Promise.all([
-    import('@kubernetes/client-node/dist/gen/http/http.js'),
-    import('@kubernetes/client-node/dist/watch.js'),
-    import('undici'),
-  ]).then(([http, watch, undici]) => ({ RequestContext: http.RequestContext, Watch: watch.Watch, undici }));
-  return transport;
+
+/** An HTTP answer read whole. */
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** One request, its answer read whole (`timeoutMs`: at most that long without a byte). */
+async function send(
+  auth: KubeAuth,
+  method: string,
+  url: URL,
+  headers: OutgoingHttpHeaders,
+  body?: string,
+  timeoutMs = 60_000,
+): Promise<Answer> {
+  const o = await auth.options();
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'http:' ? plainRequest : tlsRequest)(
+      url,
+      {
+        method,
+        agent: o.agent,
+        // Node frames a body of DELETE (and GET) only with a Content-Length.
+        headers: { ...o.headers, ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
+        ...(o.auth ? { auth: o.auth } : {}),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
- * What requests and client-node's Watch need of a KubeConfig (which has this shape): the
- * server, and the headers and dispatcher of each request.
+ * A keep-alive agent with the TLS options of the one client-node made (it makes them without
+ * keep-alive: a TLS handshake per request); a proxy agent is kept as it is.
  */
-export interface KubeAuth {
-  getCurrentCluster(): { server: string } | null;
-  applySecurityAuthentication(ctx: RequestContextT): Promise<void>;
+function keepAlive(agent: unknown): HttpAgent {
+  if (agent instanceof TlsAgent && agent.constructor === TlsAgent) return new TlsAgent({ ...agent.options, keepAlive: true });
+  if (agent instanceof PlainAgent && agent.constructor === PlainAgent)
+    return new PlainAgent({ ...(agent as PlainAgent & { options: object }).options, keepAlive: true });
+  if (agent instanceof PlainAgent) return agent;
+  return new TlsAgent({ keepAlive: true });
 }
 
 export type KubeAccess =
@@ -106,18 +144,16 @@ export interface WatchEvent<T> {
 
 export class KubeClient {
   readonly server: string;
-  readonly kc: KubeAuth;
-  private readonly lib: Transport;
+  readonly auth: KubeAuth;
   private readonly identityFn: () => Promise<string>;
   private readonly accessHint: string;
   private readonly credentialsHint: string;
   /** Requests sent (watches included), for logs and benchmarks. */
   requests = 0;
 
-  private constructor(lib: Transport, kc: KubeAuth, identity: () => Promise<string>, hints: { access: string; credentials: string }) {
-    this.lib = lib;
-    this.kc = kc;
-    this.server = (kc.getCurrentCluster()?.server ?? '').replace(/\/$/, '');
+  private constructor(auth: KubeAuth, identity: () => Promise<string>, hints: { access: string; credentials: string }) {
+    this.auth = auth;
+    this.server = auth.server.replace(/\/$/, '');
     this.identityFn = identity;
     this.accessHint = hints.access;
     this.credentialsHint = hints.credentials;
@@ -125,8 +161,17 @@ export class KubeClient {
 
   /** Builds a client from a kubeconfig (content or file, optional context) or a token source. */
   static async connect(access: KubeAccess, logger: Logger): Promise<KubeClient> {
+    const masked = new Set<string>();
+    /** Masks the token a request carries (a kubeconfig's exec plugin makes new ones). */
+    const maskToken = (headers: OutgoingHttpHeaders) => {
+      const token = /^Bearer (.+)$/.exec(String(headers.Authorization ?? headers.authorization ?? ''))?.[1];
+      if (token && !masked.has(token)) {
+        masked.add(token);
+        logger.mask(token);
+      }
+    };
     if (access.kind === 'kubeconfig') {
-      const [lib, client] = await Promise.all([loadTransport(), loadClientNode()]);
+      const client = await loadClientNode();
       const kc = new client.KubeConfig();
       try {
         if (access.content !== undefined) kc.loadFromString(access.content);
@@ -148,42 +193,42 @@ export class KubeClient {
         }
         kc.setCurrentContext(access.context);
       }
-      if (!kc.getCurrentCluster()) throw new UserError('The kubeconfig has no current context with a cluster: set the input context');
+      const cluster = kc.getCurrentCluster();
+      if (!cluster) throw new UserError('The kubeconfig has no current context with a cluster: set the input context');
       const ctx = kc.getContextObject(kc.getCurrentContext());
       const user = kc.getCurrentUser();
       const identity = async () => `user '${user?.name ?? '?'}' of kubeconfig context '${ctx?.name ?? '?'}'`;
-      // One dispatcher for every request (KubeConfig builds a new one, and so a new connection, each time).
-      let shared: unknown;
+      // One keep-alive agent for every request, with the TLS options (and proxy) KubeConfig sets.
+      let agent: HttpAgent | undefined;
       const auth: KubeAuth = {
-        getCurrentCluster: () => kc.getCurrentCluster(),
-        applySecurityAuthentication: async (ctx) => {
-          await kc.applySecurityAuthentication(ctx);
-          const d = ctx.getDispatcher();
-          if (d) ctx.setDispatcher((shared ??= d) as never);
+        server: cluster.server,
+        options: async () => {
+          const o: import('node:https').RequestOptions = {};
+          try {
+            await kc.applyToHTTPSOptions(o);
+          } catch (err) {
+            throw new UserError(`Cannot use the kubeconfig's credentials: ${firstLine(errorMessage(err))}`);
+          }
+          agent ??= keepAlive(o.agent);
+          const headers = (o.headers ?? {}) as OutgoingHttpHeaders;
+          maskToken(headers);
+          return { agent, headers, ...(o.auth ? { auth: o.auth } : {}) };
         },
       };
-      return new KubeClient(lib, auth, identity, {
+      return new KubeClient(auth, identity, {
         access: 'check the RBAC bindings of that user (and, on EKS, its access entry or the aws-auth ConfigMap)',
         credentials:
           "check that the kubeconfig user's token, client certificate or exec plugin is current (not expired or revoked) and meant for this cluster",
       });
     }
-    const lib = await loadTransport();
     // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token.
-    const dispatcher = new lib.undici.Agent({
-      connect: { ca: Buffer.from(access.caData, 'base64'), keepAlive: true, keepAliveInitialDelay: 30_000 },
-    });
-    const masked = new Set<string>();
+    const agent = new TlsAgent({ ca: Buffer.from(access.caData, 'base64'), keepAlive: true });
     const auth: KubeAuth = {
-      getCurrentCluster: () => ({ server: access.server }),
-      applySecurityAuthentication: async (ctx) => {
-        const token = await access.token();
-        if (!masked.has(token)) {
-          masked.add(token);
-          logger.mask(token);
-        }
-        ctx.setHeaderParam('Authorization', `Bearer ${token}`);
-        ctx.setDispatcher(dispatcher as never);
+      server: access.server,
+      options: async () => {
+        const headers = { Authorization: `Bearer ${await access.token()}` };
+        maskToken(headers);
+        return { agent, headers };
       },
     };
     const identity = async () => {
@@ -193,36 +238,39 @@ export class KubeClient {
         return 'the configured identity';
       }
     };
-    return new KubeClient(lib, auth, identity, {
+    return new KubeClient(auth, identity, {
       access: access.accessHint ?? 'check its RBAC bindings',
       credentials: access.credentialsHint ?? 'check that the credentials the token is made from are current and meant for this cluster',
     });
   }
 
+  private url(path: string, query: Record<string, string | number | boolean | undefined> = {}): URL {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
   /** One API request with JSON in and out; network errors, 429 and 5xx are retried. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const url = this.url(path, options.query);
     const { value } = await retry(
       async () => {
-        const ctx = new this.lib.RequestContext(url.toString(), method as never);
-        await this.kc.applySecurityAuthentication(ctx);
-        const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: options.text ? '*/*' : 'application/json' };
+        const headers: OutgoingHttpHeaders = { Accept: options.text ? '*/*' : 'application/json' };
         let body: string | undefined;
         if (options.body !== undefined) {
           body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
           headers['Content-Type'] = options.contentType ?? 'application/json';
         }
-        const { fetch } = this.lib.undici;
         this.requests++;
-        let res: Awaited<ReturnType<typeof fetch>>;
+        let res: Answer;
         try {
-          res = await fetch(url, { method, headers, body, dispatcher: ctx.getDispatcher() as never });
+          res = await send(this.auth, method, url, headers, body);
         } catch (err) {
+          if (err instanceof UserError) throw err;
           throw new NetworkError(this.server, err);
         }
-        const text = await res.text();
-        if (res.ok) return options.text ? text : text === '' ? undefined : JSON.parse(text);
+        const { text } = res;
+        if (res.status >= 200 && res.status < 300) return options.text ? text : text === '' ? undefined : JSON.parse(text);
         if (options.allow?.includes(res.status)) return undefined;
         let message = text.slice(0, 500);
         let reason: string | undefined;
@@ -232,7 +280,7 @@ export class KubeClient {
           reason = status.reason;
         } catch {}
         const e = new KubeApiError(res.status, message || `HTTP ${res.status}`, reason);
-        (e as KubeApiError & { retryAfter?: string | null }).retryAfter = res.headers.get('retry-after');
+        (e as KubeApiError & { retryAfter?: string }).retryAfter = [res.headers['retry-after']].flat()[0];
         throw e;
       },
       {
@@ -240,13 +288,23 @@ export class KubeClient {
         baseDelayMs: 250,
         maxDelayMs: 3000,
         isRetryable: (e) => e instanceof NetworkError || (e instanceof KubeApiError && (e.status === 429 || e.status >= 500)),
-        retryAfterMs: (e) => parseRetryAfter((e as { retryAfter?: string | null }).retryAfter ?? undefined),
+        retryAfterMs: (e) => parseRetryAfter((e as { retryAfter?: string }).retryAfter),
       },
     ).catch((err: unknown) => {
       const last = err instanceof Error && err.name === 'RetryError' ? (err.cause as unknown) : err;
       throw last instanceof NetworkError ? new UserError(last.message) : last;
     });
     return value as T;
+  }
+
+  /**
+   * One GET as it is, for probes (e.g. a health path through the API server's Service proxy): the
+   * status and the body, no retry; a network error or `timeoutMs` without an answer throws.
+   */
+  async get(path: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+    this.requests++;
+    const res = await send(this.auth, 'GET', this.url(path), { Accept: '*/*' }, undefined, timeoutMs);
+    return { status: res.status, body: res.text };
   }
 
   /**
@@ -267,32 +325,88 @@ export class KubeClient {
   }
 
   /**
-   * Opens one watch; resolves with a stop function. `done` is called once when the server ends
-   * it (client-node watches end by design) or on error.
+   * Opens one watch (`?watch=true`, one JSON event per line); resolves with a stop function once
+   * the server has answered. `done` is called once when the server ends the stream (watches end
+   * by design), on an error, after `idleMs` without a byte, or before this resolves when the
+   * server refuses the watch (its status in `statusCode`); never after a stop.
    */
   async watch<T>(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     onEvent: (e: WatchEvent<T>) => void,
     done: (err: unknown) => void,
+    idleMs = 30_000,
   ): Promise<() => void> {
-    // Watch uses only getCurrentCluster and applySecurityAuthentication of its KubeConfig.
-    const w = new this.lib.Watch(this.kc as import('@kubernetes/client-node').KubeConfig);
+    const url = this.url(path, { ...query, watch: 'true' });
     this.requests++;
-    const controller = await w.watch(
-      path,
-      Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)),
-      (type: string, object: T) => onEvent({ type: type as WatchEvent<T>['type'], object }),
-      (err: unknown) => done(err),
-    );
-    return () => controller.abort();
+    let finished = false;
+    let req: import('node:http').ClientRequest | undefined;
+    const stop = () => {
+      finished = true;
+      req?.destroy();
+    };
+    const end = (err: unknown) => {
+      if (finished) return;
+      stop();
+      done(err);
+    };
+    let o: Awaited<ReturnType<KubeAuth['options']>>;
+    try {
+      o = await this.auth.options();
+    } catch (err) {
+      end(err);
+      return stop;
+    }
+    return new Promise((resolve) => {
+      req = (url.protocol === 'http:' ? plainRequest : tlsRequest)(
+        url,
+        { method: 'GET', agent: o.agent, headers: { ...o.headers, Accept: 'application/json' }, ...(o.auth ? { auth: o.auth } : {}) },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            const status = res.statusCode ?? 0;
+            end(Object.assign(new Error(STATUS_CODES[status] ?? `HTTP ${status}`), { statusCode: status }));
+            return resolve(stop);
+          }
+          let rest = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            rest += chunk;
+            let nl = rest.indexOf('\n');
+            while (nl >= 0 && !finished) {
+              const line = rest.slice(0, nl).trim();
+              rest = rest.slice(nl + 1);
+              nl = rest.indexOf('\n');
+              if (!line) continue;
+              let event: WatchEvent<T>;
+              try {
+                event = JSON.parse(line) as WatchEvent<T>;
+              } catch {
+                continue; // as client-node's Watch: a line that is not JSON is skipped
+              }
+              onEvent({ type: event.type, object: event.object });
+            }
+          });
+          res.on('end', () => end(null));
+          res.on('error', end);
+          res.on('close', () => end(null));
+          resolve(stop);
+        },
+      );
+      req.setTimeout(idleMs, () => end(Object.assign(new Error(`the watch was idle for ${idleMs} ms`), { name: 'TimeoutError' })));
+      req.on('error', (err) => {
+        end(err);
+        resolve(stop);
+      });
+      req.end();
+    });
   }
 }
 
 class NetworkError extends Error {
   constructor(server: string, cause: unknown) {
-    const c = (cause as { cause?: { code?: string; message?: string } })?.cause;
-    super(`Cannot reach the Kubernetes API server at ${server}: ${c?.code ?? c?.message ?? errorMessage(cause)}`);
+    const c = cause as { code?: string; cause?: { code?: string } };
+    super(`Cannot reach the Kubernetes API server at ${server}: ${c?.code ?? c?.cause?.code ?? errorMessage(cause)}`);
   }
 }
 
