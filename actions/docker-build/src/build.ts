@@ -4,30 +4,33 @@
  * then the publish order of @tripo04os/image (immutable tags, scan gate, mutable tags), outputs
  * and a summary that say what the registry holds; and the post step's logout.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { heldLogger, UserError } from '@tripo04os/common';
+import { type HeldLogger, heldLogger, UserError } from '@tripo04os/common';
 import {
   type Available,
   type Builder,
+  type BuildOutcome,
   buildImage,
   defaultBuildArgs,
   describePublish,
   type GitContext,
+  isDockerHub,
   login,
   logout,
   mayPullFrom,
   type PublishResult,
   publish,
+  tagImage,
   uploadRefs,
 } from '@tripo04os/image';
 import { getState, runnerLogger as log, saveState } from '@tripo04os/kit';
 import { metadataOnly, writeMetadataJson } from './metadata.ts';
 import { type ActionInputs, checkMachine, type Plan } from './plan.ts';
-import { openRegistry, startEcrLookups } from './registry.ts';
+import { type Access, openRegistry, startEcrLookups } from './registry.ts';
 import { type GateResult, scanGate } from './scan.ts';
 import { factsOf, jobSummary, writeOutputs } from './summary.ts';
-import { nameImage } from './tags.ts';
+import { type Naming, nameImage, nameTags, namingReadsRegistry } from './tags.ts';
 
 /** The post step: logs out of the registry the main step logged in to (unless `logout: false`). */
 export async function post(): Promise<void> {
@@ -44,41 +47,59 @@ export interface Checked {
   ctx: GitContext & { now: Date };
   /** Undefined for `build: false`. */
   plan?: Plan;
-  probes?: Promise<[{ builder: Builder; available: Available }, boolean]>;
+  probes?: { builder: Promise<{ builder: Builder; available: Available }>; trivy: Promise<boolean> };
 }
 
-/** The build: registry access, tags and labels, the build, the publish order, outputs and summary. */
+/**
+ * The build: registry access, tags and labels, the build, the publish order, outputs and summary.
+ *
+ * When nothing about the build needs the registry (docker or buildah; no cache; the Dockerfile
+ * pulls nothing from any registry but Docker Hub, which no target is; the tags do not depend on
+ * the repository's; no lifecycle policy of the inputs for ECR to accept), it runs first, untagged, while the registry is opened and logged in to
+ * beside it; the image is tagged once its name is known, and only the push waits for the login.
+ * An explicit builder is not probed first: a failed build is explained by the probe. Otherwise
+ * the registry comes first, as the build may need it.
+ */
 export async function main({ inputs, ctx, plan, probes }: Checked): Promise<void> {
   if (!plan || !probes) return metadataOnly(inputs, ctx, process.env, log);
   for (const notice of plan.notices) log.notice?.(notice);
-
-  // Read-only look-ups in parallel with the probes the entry started: ECR's token and repository.
-  const lookups = startEcrLookups(plan, log);
-  const [{ builder, available }, hasTrivy] = await probes;
-  checkMachine(plan, builder, available, hasTrivy);
   const driver = { logger: log };
+  const hasTrivy = await probes.trivy;
+  const explicit = plan.builder === 'auto' ? undefined : plan.builder;
+  const dockerfile = readDockerfile(plan);
+  const caches = plan.build.cacheFrom.length + plan.build.cacheTo.length > 0;
+  // Read-only look-ups (ECR's token and repository) in parallel with the probe `auto` waits for.
+  let lookups = explicit ? undefined : startEcrLookups(plan, log);
+  const found = explicit ? undefined : await probes.builder;
+  const builder = explicit ?? (found as { builder: Builder }).builder;
+  const first =
+    builder !== 'buildx' &&
+    !caches &&
+    dockerfile !== undefined &&
+    !namingReadsRegistry(plan, ctx) &&
+    // A lifecycle policy of the inputs is ECR's to accept: refused, it must fail before a build.
+    plan.lifecyclePolicy === undefined &&
+    !mayPullFrom(dockerfile, (host) => !isDockerHub(host));
+  if (first) {
+    checkMachine(plan, builder, found?.available, hasTrivy);
+    return buildFirst(inputs, ctx, plan, builder, probes.builder, lookups);
+  }
+  lookups ??= startEcrLookups(plan, log);
+  checkMachine(plan, builder, (found ?? (await probes.builder)).available, hasTrivy);
 
   const access = await log.group('Registry', () => openRegistry(plan, inputs, lookups, log));
   // The login comes first when the build may need it (buildx pushes itself; a base image or a
-  // cache in that registry; a Dockerfile this step cannot read); otherwise it runs beside the build, its lines held until the build's are out,
-  // and only the push waits for it.
+  // cache in that registry; a Dockerfile this step cannot read); otherwise it runs beside the
+  // build, its lines held until the build's are out, and only the push waits for it.
   const byBuild = builder === 'buildx' && plan.push;
-  const dockerfile = await readFile(plan.build.file ?? join(plan.build.context, 'Dockerfile'), 'utf8').catch(() => undefined);
-  const caches = plan.build.cacheFrom.length + plan.build.cacheTo.length > 0;
   const loginFirst = byBuild || caches || dockerfile === undefined || mayPullFrom(dockerfile, access.registry);
   const loginLines = loginFirst ? undefined : heldLogger(log);
-  const loggedIn = (async () => {
-    if (!access.credentials) return;
-    await login(builder, access.registry, access.credentials.username, access.credentials.password, {
-      ...driver,
-      logger: loginLines ?? log,
-    });
-    if (plan.logout) saveState('logout', JSON.stringify({ builder, registry: access.registry }));
-  })();
+  const loggedIn = logIn(plan, builder, access, loginLines ?? log);
   if (loginFirst) await loggedIn;
   else loggedIn.catch(() => {}); // awaited after the build
 
-  const { meta, labels, refs, isMutable, metadata } = await nameImage(plan, ctx, access, log);
+  const naming = await nameImage(plan, ctx, access, log);
+  const { refs, labels, isMutable } = naming;
 
   // Build; buildx (no local image) pushes the upload references itself.
   const built = await log
@@ -100,8 +121,77 @@ export async function main({ inputs, ctx, plan, probes }: Checked): Promise<void
       loginLines?.release();
     });
   await loggedIn; // a failed login stops here: built locally, nothing pushed
+  return publishAndReport(plan, builder, access, naming, built);
+}
 
-  // Publish (immutable tags, the gate, mutable tags), or scan the local image.
+/** The Dockerfile's text, or undefined when this step cannot read it (a builder may still). */
+function readDockerfile(plan: Plan): string | undefined {
+  try {
+    // Read at once, not in a later tick: the build may start before anything else loads.
+    return readFileSync(plan.build.file ?? join(plan.build.context, 'Dockerfile'), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Logs in to the registry (when it has credentials) and leaves the post step a logout. */
+async function logIn(plan: Plan, builder: Builder, access: Access, logger: typeof log | HeldLogger): Promise<void> {
+  if (!access.credentials) return;
+  await login(builder, access.registry, access.credentials.username, access.credentials.password, { logger });
+  if (plan.logout) saveState('logout', JSON.stringify({ builder, registry: access.registry }));
+}
+
+/** The build first, untagged; the registry opened and logged in to beside it; then tags and publish. */
+async function buildFirst(
+  inputs: ActionInputs,
+  ctx: GitContext & { now: Date },
+  plan: Plan,
+  builder: 'docker' | 'buildah',
+  probe: Promise<{ builder: Builder; available: Available }>,
+  lookups: ReturnType<typeof startEcrLookups>,
+): Promise<void> {
+  const names = nameTags(plan, ctx, log);
+  let started = () => {};
+  const spawned = new Promise<void>((resolve) => (started = resolve));
+  const building = log.group(`Build with ${builder}`, () =>
+    buildImage(
+      builder,
+      { ...plan.build, push: false, tags: [], labels: names.labels, buildArgs: defaultBuildArgs(ctx, plan.buildArgs) },
+      { logger: log, started },
+    ),
+  );
+  building.catch(() => {}).finally(started); // awaited below
+  // Loading the AWS SDK holds the event loop: the build's process starts first.
+  await spawned;
+  // The registry's lines are held until the build's are out.
+  const lines = heldLogger(log);
+  const opened = (async () => {
+    const access = await lines.group('Registry', () => openRegistry(plan, inputs, lookups ?? startEcrLookups(plan, lines), lines));
+    await logIn(plan, builder, access, lines);
+    return access;
+  })();
+  opened.catch(() => {}); // awaited below
+  let built: BuildOutcome;
+  try {
+    built = await building;
+  } catch (err) {
+    await probe; // a builder that does not answer says so better than its build's error
+    throw err;
+  } finally {
+    // Nothing left running, whatever the build did (the probe of an explicit builder included).
+    await Promise.all([opened.catch(() => {}), probe.catch(() => {})]);
+    lines.release();
+  }
+  const access = await opened; // a failed registry or login stops here: built locally, nothing pushed
+  if (!built.imageId) throw new UserError(`${builder} built no image ID`);
+  const naming = names.forImage(access.image);
+  await tagImage(builder, built.imageId, naming.refs, { logger: log });
+  return publishAndReport(plan, builder, access, naming, built);
+}
+
+/** Publish (immutable tags, the gate, mutable tags) or scan the local image; outputs and summary. */
+async function publishAndReport(plan: Plan, builder: Builder, access: Access, naming: Naming, built: BuildOutcome): Promise<void> {
+  const { meta, labels, refs, isMutable, metadata } = naming;
   let gate: GateResult | undefined;
   let published: PublishResult | undefined;
   if (plan.push) {
@@ -119,7 +209,7 @@ export async function main({ inputs, ctx, plan, probes }: Checked): Promise<void
             },
           }
         : {}),
-      driver,
+      driver: { logger: log },
     });
     log.info(describePublish(published));
   } else if (plan.scan.kind !== 'none') gate = await scanGate(plan, access, refs[0] as string, undefined, log);

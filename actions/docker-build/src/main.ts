@@ -24,16 +24,13 @@ if (isPostEarly()) {
   });
   if (checked?.plan) {
     const { findBuilder } = await import('@tripo04os/image/driver');
-    const probes = Promise.all([
-      findBuilder(checked.plan.builder, process.env),
-      checked.plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false),
-    ]);
-    probes.catch(() => {}); // awaited by main
-    checked.probes = probes;
+    const builder = findBuilder(checked.plan.builder, process.env);
+    builder.catch(() => {}); // awaited by main
+    checked.probes = { builder, trivy: checked.plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false) };
   }
   if (checked) {
     const [{ run }, { main }] = await Promise.all([import('@tripo04os/kit'), import('./build.ts')]).catch(async (err) => {
-      await checked.probes?.catch(() => {}); // leave no probe process behind
+      await checked.probes?.builder.catch(() => {}); // leave no probe process behind
       throw err;
     });
     await run(() => main(checked));

@@ -258,7 +258,7 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
  * What the machine must offer for the plan, once the builder is found (see findBuilder): what
  * `auto` chose must be able to do what is asked, and scan: trivy needs the trivy binary.
  */
-export function checkMachine(plan: Plan, builder: Builder, available: Available, hasTrivy: boolean): void {
+export function checkMachine(plan: Plan, builder: Builder, available: Available | undefined, hasTrivy: boolean): void {
   checkCapabilities(builder, { ...plan.build, tags: [], labels: {}, buildArgs: {} }, available);
   if (plan.scan.kind === 'trivy' && !hasTrivy) {
     throw new UserError(

@@ -4,7 +4,7 @@
  * target image and every enabled line of `images`.
  */
 import { type Logger, UserError } from '@tripo04os/common';
-import { type GitContext, type MetaResult, tagOf } from '@tripo04os/image';
+import { type GitContext, imageTags, type MetaResult, tagOf } from '@tripo04os/image';
 import { computeMetadata, type Metadata } from './metadata.ts';
 import type { Plan } from './plan.ts';
 import { type Access, existingTags } from './registry.ts';
@@ -20,21 +20,32 @@ export interface Naming {
   metadata: Metadata;
 }
 
-export async function nameImage(plan: Plan, ctx: GitContext, access: Access, log: Logger): Promise<Naming> {
-  let flavor = plan.flavor;
-  let existing: string[] = [];
-  if (flavor.latest === 'auto' && tagOf(ctx) !== undefined) {
-    const found = await existingTags(access, log);
-    if (found) existing = found;
-    else flavor = { ...flavor, latest: 'false' };
-  }
-  const images = [{ name: access.image, enable: true }, ...plan.extraImages];
+/**
+ * Whether naming this run reads the registry: on a tag push with `latest=auto`, `latest` goes to
+ * the highest release, so the tags already in the repository decide it.
+ */
+export function namingReadsRegistry(plan: Plan, ctx: GitContext): boolean {
+  return plan.flavor.latest === 'auto' && tagOf(ctx) !== undefined;
+}
+
+/** The tags and labels of this run, and its references once the image name is known. */
+export interface Names {
+  meta: MetaResult;
+  labels: Record<string, string>;
+  forImage(image: string): Naming;
+}
+
+/**
+ * The tags and labels from the plan's rules (`existing`: the tags in the repository, for
+ * `latest`), which do not depend on the image name; fails when no rule gives a tag.
+ */
+export function nameTags(plan: Plan, ctx: GitContext, log: Logger, existing: string[] = [], flavor = plan.flavor): Names {
   const metadata = computeMetadata({
     ctx,
     rules: plan.rules,
     flavor,
     labels: plan.labels,
-    images,
+    images: [],
     existingTags: existing,
     env: process.env,
     log,
@@ -47,9 +58,28 @@ export async function nameImage(plan: Plan, ctx: GitContext, access: Access, log
   return {
     meta,
     labels: metadata.labels,
-    refs: metadata.refs,
-    // Every image's references: the tag is what follows the last ':'.
-    isMutable: (ref) => !plan.immutable.has(ref.slice(ref.lastIndexOf(':') + 1)),
-    metadata,
+    forImage: (image) => {
+      const refs = imageTags([{ name: image, enable: true }, ...plan.extraImages], meta.tags);
+      return {
+        meta,
+        labels: metadata.labels,
+        refs,
+        // Every image's references: the tag is what follows the last ':'.
+        isMutable: (ref) => !plan.immutable.has(ref.slice(ref.lastIndexOf(':') + 1)),
+        metadata: { ...metadata, refs, json: { ...metadata.json, tags: refs } },
+      };
+    },
   };
+}
+
+/** The tags, labels and references of this run, `latest` decided by the repository's tags when it must be. */
+export async function nameImage(plan: Plan, ctx: GitContext, access: Access, log: Logger): Promise<Naming> {
+  let flavor = plan.flavor;
+  let existing: string[] = [];
+  if (namingReadsRegistry(plan, ctx)) {
+    const found = await existingTags(access, log);
+    if (found) existing = found;
+    else flavor = { ...flavor, latest: 'false' };
+  }
+  return nameTags(plan, ctx, log, existing, flavor).forImage(access.image);
 }

@@ -353,7 +353,7 @@ describe('a pull request', () => {
   });
 });
 
-describe('the login and the build (issue 15: the login runs beside a build that does not need it)', () => {
+describe('the login and the build (issue 15: a build that needs no registry runs first, the login beside it)', () => {
   /** A build context of its own with this Dockerfile, and a credential store no run has used. */
   async function fresh(dockerfile: string) {
     const dir = await mkdtemp(join(tmpdir(), 'docker-build-login-'));
@@ -393,6 +393,68 @@ describe('the login and the build (issue 15: the login runs beside a build that 
     expect(at(r.log, 'Login Succeeded')).toBeLessThan(at(r.log, '$ docker push'));
     expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${repoName('beside')}:sha-${HEAD_SHA.slice(0, 7)}`)).toBe(o(r, 'digest'));
     expectNoLeak(r);
+  });
+
+  test('the build needs no registry: it runs first, untagged, and is tagged through the Engine API once the name is known', async () => {
+    const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const r = await run({ repository: repoName('first'), builder: 'docker', tags: 'type=sha' }, where);
+    if (r.exitCode !== 0) throw new Error(explain(r));
+    const ref = `${env.SANDBOX_REGISTRY}/${repoName('first')}:sha-${HEAD_SHA.slice(0, 7)}`;
+    // The build's command has no -t: the image has no name until the registry answers.
+    const buildLine = r.log.split('\n').find((l) => l.startsWith('$ docker build')) ?? '';
+    expect(buildLine).not.toContain(' -t ');
+    expect(r.log).toMatch(
+      new RegExp(`Tagged sha256:[0-9a-f]{64} as ${ref.replace(/[.]/g, '\\.')} \\(Docker Engine API at /var/run/docker\\.sock\\)`),
+    );
+    expect(at(r.log, 'Successfully built')).toBeLessThan(at(r.log, 'ECR repository'));
+    expect(await registryDigest(ref)).toBe(o(r, 'digest'));
+  });
+
+  test('with the registry refusing the credentials, a build that needs none has run; the run fails with the registry error and pushes nothing', async () => {
+    const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const r = await runAction({
+      action,
+      inputs: { repository: repoName('refused'), builder: 'docker', tags: 'type=sha' },
+      env: stepEnv({ DOCKER_CONFIG: where.config, AWS_SECRET_ACCESS_KEY: 'not-the-secret-key' }),
+      cwd: where.dir,
+      timeoutMs: 180_000,
+      ...pushEvent('refs/heads/main'),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/ECR (GetAuthorizationToken|DescribeRepositories)/);
+    expect(r.log).toContain('Successfully built');
+    expect(r.log).not.toContain('$ docker login');
+    expect(r.log).not.toContain('$ docker push');
+  });
+
+  test('a release whose latest depends on the tags in the repository opens the registry first: refused, nothing is built', async () => {
+    const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const r = await runAction({
+      action,
+      inputs: { repository: repoName('release-first'), builder: 'docker', tags: 'type=semver,pattern={{version}}' },
+      env: stepEnv({ DOCKER_CONFIG: where.config, AWS_SECRET_ACCESS_KEY: 'not-the-secret-key' }),
+      cwd: where.dir,
+      timeoutMs: 180_000,
+      ...pushEvent('refs/tags/v9.9.9'),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors[0]).toMatch(/ECR (GetAuthorizationToken|DescribeRepositories)/);
+    expect(r.log).not.toContain('$ docker build');
+  });
+
+  test("an explicit builder whose daemon does not answer fails with the probe's line, not the build's", async () => {
+    const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const r = await runAction({
+      action,
+      inputs: { repository: repoName('no-daemon'), builder: 'docker', tags: 'type=sha' },
+      env: stepEnv({ DOCKER_CONFIG: where.config, DOCKER_HOST: `unix://${join(where.dir, 'no-daemon.sock')}` }),
+      cwd: where.dir,
+      timeoutMs: 180_000,
+      ...pushEvent('refs/heads/main'),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.errors).toEqual([expect.stringMatching(/^Input 'builder' is 'docker', but /)]);
   });
 
   test('a login that fails beside the build stops the run before any push, with its own error', async () => {

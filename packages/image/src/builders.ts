@@ -210,15 +210,22 @@ function upToStage(dockerfile: string, target: string): string {
 
 const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
+/** Whether a registry host is Docker Hub's (which no ECR or private registry is). */
+export function isDockerHub(registry: string): boolean {
+  return DOCKER_HUB.has(registry);
+}
+
 /**
- * Whether building this Dockerfile may pull an image from `registry`: a FROM or a `COPY|ADD
- * --from=` naming an image there (not a stage, not scratch). When it cannot, the login to that
- * registry can run beside the build (only the push needs it). Conservative: an image written
- * with a variable may be anywhere, so it counts as a pull from `registry`.
+ * Whether building this Dockerfile may pull an image from `registry` (a host, or a test of the
+ * host): a FROM or a `COPY|ADD --from=` naming an image there (not a stage, not scratch). When it
+ * cannot, the login to that registry can run beside the build (only the push needs it).
+ * Conservative: an image written with a variable may be anywhere, so it counts as a pull from
+ * `registry`.
  */
-export function mayPullFrom(dockerfile: string, registry: string): boolean {
+export function mayPullFrom(dockerfile: string, registry: string | ((host: string) => boolean)): boolean {
   const same = (image: string) => {
     const r = registryOf(image);
+    if (typeof registry === 'function') return registry(r);
     return r === registry || (DOCKER_HUB.has(r) && DOCKER_HUB.has(registry));
   };
   const stages = new Set<string>();

@@ -2,8 +2,9 @@
  * Runs the builders: detection, login/logout (password on stdin), build, push (transient
  * registry errors retried with the shared helper), and the digest and image ID afterwards.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecResult, exec, hasCommandSync, type Logger, retry, UserError } from '@tripo04os/common';
 import {
@@ -33,6 +34,8 @@ export interface DriverOptions {
   pushAttempts?: number;
   /** For tests: base delay of the push retry (default 1000 ms). */
   retryBaseDelayMs?: number;
+  /** Called once the build's process has started (buildImage). */
+  started?: () => void;
 }
 
 async function succeeds(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
@@ -246,13 +249,17 @@ export async function buildImage(builder: Builder, spec: BuildSpec, o: DriverOpt
       // One LABEL step instead of one per label: the Dockerfile (with the labels) goes on stdin.
       const dockerfile = await readFile(spec.file ?? join(spec.context, 'Dockerfile'), 'utf8');
       const stdin = dockerfileWithLabels(dockerfile, spec.labels, spec.target);
-      const r = await run('docker', dockerBuildArgs({ ...spec, iidFile }, true), o, { DOCKER_BUILDKIT: '0' }, stdin);
+      const building = run('docker', dockerBuildArgs({ ...spec, iidFile }, true), o, { DOCKER_BUILDKIT: '0' }, stdin);
+      o.started?.();
+      const r = await building;
       if (r.code !== 0) throw new UserError(`docker build failed: ${errorLine(r.stderr || r.stdout)}`);
       outcome.buildMs = Date.now() - t0;
       outcome.imageId = await readTrimmed(iidFile);
       return outcome;
     }
-    const r = await run('buildah', buildahBuildArgs({ ...spec, iidFile }), o);
+    const building = run('buildah', buildahBuildArgs({ ...spec, iidFile }), o);
+    o.started?.();
+    const r = await building;
     if (r.code !== 0) throw new UserError(`buildah bud failed: ${errorLine(r.stderr || r.stdout)}`);
     outcome.buildMs = Date.now() - t0;
     const iid = await readTrimmed(iidFile);
@@ -261,6 +268,64 @@ export async function buildImage(builder: Builder, spec: BuildSpec, o: DriverOpt
   } finally {
     if (!o.workDir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The local socket of the Docker Engine API when the docker CLI would use it: no remote
+ * DOCKER_HOST, no context (DOCKER_CONTEXT, or a currentContext in the CLI's config.json), no TLS.
+ */
+export function localDockerSocket(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.DOCKER_CONTEXT || env.DOCKER_TLS_VERIFY || env.DOCKER_CERT_PATH) return undefined;
+  const host = env.DOCKER_HOST ?? '';
+  if (host && !host.startsWith('unix://')) return undefined;
+  const config = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker'), 'config.json');
+  try {
+    const current = (JSON.parse(readFileSync(config, 'utf8')) as { currentContext?: string }).currentContext;
+    if (current && current !== 'default') return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined; // unreadable: let the CLI decide
+  }
+  return host ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
+/** `POST /images/{id}/tag` on the Engine API's socket; false when it did not answer 201. */
+async function tagThroughSocket(socket: string, imageId: string, ref: string): Promise<boolean> {
+  const { request } = await import('node:http');
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const [repo, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+  const path = `/images/${encodeURIComponent(imageId)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`;
+  return new Promise((resolve) => {
+    const req = request({ socketPath: socket, method: 'POST', path }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 201));
+      res.on('error', () => resolve(false));
+    });
+    req.setTimeout(10_000, () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * Gives a locally built image (by ID) its references, for a build that ran before they were
+ * known (see docker-build's build.ts): for docker through the Engine API's local socket when
+ * the CLI would use it (a request instead of a CLI process per tag), else (or when it does not
+ * answer) `docker tag` for each; one `buildah tag` for buildah.
+ */
+export async function tagImage(builder: 'docker' | 'buildah', imageId: string, refs: readonly string[], o: DriverOptions): Promise<void> {
+  let left = [...refs];
+  const socket = builder === 'docker' ? localDockerSocket(o.env ?? process.env) : undefined;
+  if (socket) {
+    const done = await Promise.all(left.map((ref) => tagThroughSocket(socket, imageId, ref)));
+    for (const ref of left.filter((_, i) => done[i])) o.logger.info(`Tagged ${imageId} as ${ref} (Docker Engine API at ${socket})`);
+    left = left.filter((_, i) => !done[i]);
+  }
+  if (left.length === 0) return;
+  const calls = builder === 'docker' ? left.map((ref) => ['tag', imageId, ref]) : [['tag', imageId, ...left]];
+  const results = await Promise.all(calls.map((args) => run(builder, args, o)));
+  const failed = results.find((r) => r.code !== 0);
+  if (failed) throw new UserError(`${builder} tag failed: ${errorLine(failed.stderr || failed.stdout)}`);
 }
 
 /**

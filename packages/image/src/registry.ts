@@ -3,8 +3,6 @@
  * the tag list, with basic or bearer-token auth as the registry asks (WWW-Authenticate).
  * Plain HTTP only for loopback registries, which docker also treats as insecure.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { isLoopbackHost, parseRetryAfter, retry, UserError } from '@tripo04os/common';
 import { registryOf, repositoryPathOf } from './naming.ts';
 
@@ -38,10 +36,12 @@ export type Transport = (
  * on first use, which costs more than every registry request of a run together (measured in
  * bench/README.md); these requests need none of it.
  */
-export const nodeTransport: Transport = (url, init = {}) =>
-  new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+export const nodeTransport: Transport = async (url, init = {}) => {
+  const u = new URL(url);
+  // Imported on first use: loading node:http costs Node 24 about 50 ms, which docker-build's
+  // build, started before any registry request, need not wait for.
+  const { request: send } = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
     const req = send(u, { method: init.method ?? 'GET', headers: init.headers ?? {}, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -67,6 +67,7 @@ export const nodeTransport: Transport = (url, init = {}) =>
     req.on('error', reject);
     req.end(init.body);
   });
+};
 
 export interface RegistryClientOptions {
   credentials?: RegistryCredentials;

@@ -10,6 +10,7 @@ import {
   digestFromPushOutput,
   dockerBuildArgs,
   dockerfileWithLabels,
+  isDockerHub,
   isTransientPushError,
   loginArgs,
   logoutArgs,
@@ -397,5 +398,20 @@ describe('mayPullFrom: whether the login must come before the build', () => {
     ['FROM 127.0.0.1:5000/base:1\n', '127.0.0.1:5000', true],
   ])('%j from %s: %s', (dockerfile, registry, expected) => {
     expect(mayPullFrom(dockerfile, registry)).toBe(expected);
+  });
+
+  // Before the target registry is known: may the build pull from any registry but Docker Hub
+  // (which no target is)? If not, it can run before the registry is opened.
+  test.each([
+    ['FROM python:3.12-slim\nCOPY . /app\n', false],
+    ['FROM docker.io/library/python:3.12\nFROM index.docker.io/library/alpine\n', false],
+    ['FROM scratch\n', false],
+    [`FROM golang:1.23 AS build\nFROM build\nCOPY --from=build /a /a\n`, false],
+    [`FROM ${ecr}/base:1\n`, true],
+    ['FROM 127.0.0.1:5000/base:1\n', true],
+    ['FROM alpine\nCOPY --from=ghcr.io/org/tools:1 /t /t\n', true],
+    ['ARG BASE=python:3.12\nFROM ${BASE}\n', true],
+  ])('%j from a registry other than Docker Hub: %s', (dockerfile, expected) => {
+    expect(mayPullFrom(dockerfile, (host) => !isDockerHub(host))).toBe(expected);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { recordingLogger } from '@tripo04os/common';
-import { type BuildSpec, buildImage, errorLine, login, pushReference } from '../src/index.ts';
+import { type BuildSpec, buildImage, errorLine, localDockerSocket, login, pushReference, tagImage } from '../src/index.ts';
 
 const DIGEST = `sha256:${'e'.repeat(64)}`;
 let dir: string;
@@ -34,6 +34,9 @@ case "$1" in
     ;;
   login)
     cat > "$STUB_DIR/stdin-login"; echo "Login Succeeded"
+    ;;
+  tag)
+    if [ -n "$FAIL_TAG" ]; then echo "Error response from daemon: $FAIL_TAG" >&2; exit 1; fi
     ;;
   buildx)
     n=$(cat "$STUB_DIR/pushes" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$STUB_DIR/pushes"
@@ -156,5 +159,37 @@ Run 'docker build --help' for more information
     await login('docker', 'r:5000', 'AWS', 's3cret-pw', { logger: recordingLogger(), env });
     expect(await readFile(join(dir, 'stdin-login'), 'utf8')).toBe('s3cret-pw');
     expect(await calls()).toEqual(['login --username AWS --password-stdin r:5000']);
+  });
+});
+
+describe('tagging an image built before its references were known', () => {
+  test.each<[string, NodeJS.ProcessEnv, string | undefined]>([
+    ['the default socket', {}, '/var/run/docker.sock'],
+    ['a unix DOCKER_HOST', { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }, '/run/user/1000/docker.sock'],
+    ['a remote DOCKER_HOST', { DOCKER_HOST: 'tcp://10.0.0.5:2376' }, undefined],
+    ['an ssh DOCKER_HOST', { DOCKER_HOST: 'ssh://me@host' }, undefined],
+    ['DOCKER_CONTEXT', { DOCKER_CONTEXT: 'remote' }, undefined],
+    ['TLS', { DOCKER_TLS_VERIFY: '1' }, undefined],
+  ])('the Engine API socket with %s: %s', (_, extra, expected) => {
+    expect(localDockerSocket({ DOCKER_CONFIG: dir, ...extra })).toBe(expected);
+  });
+
+  test("the CLI config's current context decides as the CLI would", async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ currentContext: 'colima' }));
+    expect(localDockerSocket({ DOCKER_CONFIG: dir })).toBeUndefined();
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ currentContext: 'default', auths: {} }));
+    expect(localDockerSocket({ DOCKER_CONFIG: dir })).toBe('/var/run/docker.sock');
+    await writeFile(join(dir, 'config.json'), '{ not json');
+    expect(localDockerSocket({ DOCKER_CONFIG: dir })).toBeUndefined();
+  });
+
+  test('a socket that does not answer: `docker tag` for each reference; a failed one is one line', async () => {
+    const id = `sha256:${'f'.repeat(64)}`;
+    const socketEnv = { ...env, DOCKER_CONFIG: dir, DOCKER_HOST: `unix://${join(dir, 'no.sock')}` };
+    await tagImage('docker', id, ['r:5000/app:1', 'r:5000/app:main'], { logger: recordingLogger(), env: socketEnv });
+    expect((await calls()).sort()).toEqual([`tag ${id} r:5000/app:1`, `tag ${id} r:5000/app:main`]);
+    await expect(
+      tagImage('docker', id, ['r:5000/app:2'], { logger: recordingLogger(), env: { ...socketEnv, FAIL_TAG: 'No such image' } }),
+    ).rejects.toThrow('docker tag failed: Error response from daemon: No such image');
   });
 });
