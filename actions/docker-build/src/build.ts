@@ -4,8 +4,6 @@
  * then the publish order of @tripo04os/image (immutable tags, scan gate, mutable tags), outputs
  * and a summary that say what the registry holds; and the post step's logout.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type HeldLogger, heldLogger, UserError } from '@tripo04os/common';
 import {
   type Available,
@@ -15,7 +13,6 @@ import {
   defaultBuildArgs,
   describePublish,
   type GitContext,
-  isDockerHub,
   login,
   logout,
   mayPullFrom,
@@ -26,11 +23,11 @@ import {
 } from '@tripo04os/image';
 import { getState, runnerLogger as log, saveState } from '@tripo04os/kit';
 import { metadataOnly, writeMetadataJson } from './metadata.ts';
-import { type ActionInputs, checkMachine, type Plan } from './plan.ts';
+import { type ActionInputs, buildsFirst, checkMachine, type Plan } from './plan.ts';
 import { type Access, openRegistry, startEcrLookups } from './registry.ts';
 import { type GateResult, scanGate } from './scan.ts';
 import { factsOf, jobSummary, writeOutputs } from './summary.ts';
-import { type Naming, nameImage, nameTags, namingReadsRegistry } from './tags.ts';
+import { type Naming, nameImage, nameTags } from './tags.ts';
 
 /** The post step: logs out of the registry the main step logged in to (unless `logout: false`). */
 export async function post(): Promise<void> {
@@ -47,7 +44,13 @@ export interface Checked {
   ctx: GitContext & { now: Date };
   /** Undefined for `build: false`. */
   plan?: Plan;
-  probes?: { builder: Promise<{ builder: Builder; available: Available }>; trivy: Promise<boolean> };
+  /** The Dockerfile's text (undefined: this step cannot read it). */
+  dockerfile?: string;
+  probes?: {
+    /** The builder probe, started by the entry unless an explicit builder builds first (then only to explain a failed build). */
+    builder: () => Promise<{ builder: Builder; available: Available }>;
+    trivy: Promise<boolean>;
+  };
 }
 
 /**
@@ -60,38 +63,29 @@ export interface Checked {
  * An explicit builder is not probed first: a failed build is explained by the probe. Otherwise
  * the registry comes first, as the build may need it.
  */
-export async function main({ inputs, ctx, plan, probes }: Checked): Promise<void> {
+export async function main({ inputs, ctx, plan, dockerfile, probes }: Checked): Promise<void> {
   if (!plan || !probes) return metadataOnly(inputs, ctx, process.env, log);
   for (const notice of plan.notices) log.notice?.(notice);
   const driver = { logger: log };
   const hasTrivy = await probes.trivy;
   const explicit = plan.builder === 'auto' ? undefined : plan.builder;
-  const dockerfile = readDockerfile(plan);
-  const caches = plan.build.cacheFrom.length + plan.build.cacheTo.length > 0;
   // Read-only look-ups (ECR's token and repository) in parallel with the probe `auto` waits for.
   let lookups = explicit ? undefined : startEcrLookups(plan, log);
-  const found = explicit ? undefined : await probes.builder;
+  const found = explicit ? undefined : await probes.builder();
   const builder = explicit ?? (found as { builder: Builder }).builder;
-  const first =
-    builder !== 'buildx' &&
-    !caches &&
-    dockerfile !== undefined &&
-    !namingReadsRegistry(plan, ctx) &&
-    // A lifecycle policy of the inputs is ECR's to accept: refused, it must fail before a build.
-    plan.lifecyclePolicy === undefined &&
-    !mayPullFrom(dockerfile, (host) => !isDockerHub(host));
-  if (first) {
+  if (builder !== 'buildx' && buildsFirst(plan, ctx, builder, dockerfile)) {
     checkMachine(plan, builder, found?.available, hasTrivy);
     return buildFirst(inputs, ctx, plan, builder, probes.builder, lookups);
   }
   lookups ??= startEcrLookups(plan, log);
-  checkMachine(plan, builder, (found ?? (await probes.builder)).available, hasTrivy);
+  checkMachine(plan, builder, (found ?? (await probes.builder())).available, hasTrivy);
 
   const access = await log.group('Registry', () => openRegistry(plan, inputs, lookups, log));
   // The login comes first when the build may need it (buildx pushes itself; a base image or a
   // cache in that registry; a Dockerfile this step cannot read); otherwise it runs beside the
   // build, its lines held until the build's are out, and only the push waits for it.
   const byBuild = builder === 'buildx' && plan.push;
+  const caches = plan.build.cacheFrom.length + plan.build.cacheTo.length > 0;
   const loginFirst = byBuild || caches || dockerfile === undefined || mayPullFrom(dockerfile, access.registry);
   const loginLines = loginFirst ? undefined : heldLogger(log);
   const loggedIn = logIn(plan, builder, access, loginLines ?? log);
@@ -124,16 +118,6 @@ export async function main({ inputs, ctx, plan, probes }: Checked): Promise<void
   return publishAndReport(plan, builder, access, naming, built);
 }
 
-/** The Dockerfile's text, or undefined when this step cannot read it (a builder may still). */
-function readDockerfile(plan: Plan): string | undefined {
-  try {
-    // Read at once, not in a later tick: the build may start before anything else loads.
-    return readFileSync(plan.build.file ?? join(plan.build.context, 'Dockerfile'), 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Logs in to the registry (when it has credentials) and leaves the post step a logout. */
 async function logIn(plan: Plan, builder: Builder, access: Access, logger: typeof log | HeldLogger): Promise<void> {
   if (!access.credentials) return;
@@ -147,7 +131,7 @@ async function buildFirst(
   ctx: GitContext & { now: Date },
   plan: Plan,
   builder: 'docker' | 'buildah',
-  probe: Promise<{ builder: Builder; available: Available }>,
+  probe: () => Promise<{ builder: Builder; available: Available }>,
   lookups: ReturnType<typeof startEcrLookups>,
 ): Promise<void> {
   const names = nameTags(plan, ctx, log);
@@ -175,11 +159,10 @@ async function buildFirst(
   try {
     built = await building;
   } catch (err) {
-    await probe; // a builder that does not answer says so better than its build's error
+    await probe(); // a builder that does not answer says so better than its build's error
     throw err;
   } finally {
-    // Nothing left running, whatever the build did (the probe of an explicit builder included).
-    await Promise.all([opened.catch(() => {}), probe.catch(() => {})]);
+    await opened.catch(() => {}); // nothing left running, whatever the build did
     lines.release();
   }
   const access = await opened; // a failed registry or login stops here: built locally, nothing pushed

@@ -22,15 +22,24 @@ if (isPostEarly()) {
     if (!inputs.build) return { inputs, ctx };
     return { inputs, ctx, plan: makePlan(inputs, { ctx, env: process.env, cwd: process.cwd() }) };
   });
+  let found: ReturnType<NonNullable<Checked['probes']>['builder']> | undefined;
   if (checked?.plan) {
-    const { findBuilder } = await import('@tripo04os/image/driver');
-    const builder = findBuilder(checked.plan.builder, process.env);
-    builder.catch(() => {}); // awaited by main
-    checked.probes = { builder, trivy: checked.plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false) };
+    const { plan, ctx } = checked;
+    const [{ findBuilder }, { buildsFirst, readDockerfile }] = await Promise.all([import('@tripo04os/image/driver'), import('./plan.ts')]);
+    const builder = () => {
+      found ??= findBuilder(plan.builder, process.env);
+      found.catch(() => {}); // awaited by main
+      return found;
+    };
+    checked.dockerfile = readDockerfile(plan);
+    // The probe's processes run while the rest loads; an explicit builder that builds first needs
+    // none (a process spawn costs the main thread 15-20 ms, and the probe competes with the build).
+    if (plan.builder === 'auto' || !buildsFirst(plan, ctx, plan.builder, checked.dockerfile)) builder();
+    checked.probes = { builder, trivy: plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false) };
   }
   if (checked) {
     const [{ run }, { main }] = await Promise.all([import('@tripo04os/kit'), import('./build.ts')]).catch(async (err) => {
-      await checked.probes?.builder.catch(() => {}); // leave no probe process behind
+      await found?.catch(() => {}); // leave no probe process behind
       throw err;
     });
     await run(() => main(checked));

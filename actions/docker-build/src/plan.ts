@@ -20,15 +20,18 @@ import {
   type Flavor,
   type GitContext,
   type ImageLine,
+  isDockerHub,
   isPullRequest,
   isValidImageName,
   isValidRepositoryName,
+  mayPullFrom,
   parseFlavor,
   parseImages,
   parseTagRules,
   registryOf,
   type TagRule,
   type Threshold,
+  tagOf,
 } from '@tripo04os/image/checks';
 import type { Inputs } from '@tripo04os/kit';
 import type { spec } from './inputs.ts';
@@ -265,4 +268,39 @@ export function checkMachine(plan: Plan, builder: Builder, available: Available 
       "Input 'scan' is 'trivy', but the trivy binary is not on the PATH: install it first (aquasecurity/setup-trivy pinned by commit SHA) or use scan: ecr",
     );
   }
+}
+
+/** The Dockerfile's text, or undefined when this step cannot read it (a builder may still). */
+export function readDockerfile(plan: Plan): string | undefined {
+  try {
+    // Read at once, not in a later tick: the build may start before anything else loads.
+    return readFileSync(plan.build.file ?? join(plan.build.context, 'Dockerfile'), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether naming this run reads the registry: on a tag push with `latest=auto`, `latest` goes to
+ * the highest release, so the tags already in the repository decide it.
+ */
+export function namingReadsRegistry(plan: Plan, ctx: GitContext): boolean {
+  return plan.flavor.latest === 'auto' && tagOf(ctx) !== undefined;
+}
+
+/**
+ * Whether the build can run before the registry is opened (see build.ts): docker or buildah (buildx
+ * pushes itself), no cache, a Dockerfile this step reads that pulls nothing from any registry but
+ * Docker Hub (which no target is), tags that do not read the repository, and no lifecycle policy
+ * of the inputs (ECR's to accept: refused, it must fail before a build).
+ */
+export function buildsFirst(plan: Plan, ctx: GitContext, builder: Builder, dockerfile: string | undefined): boolean {
+  return (
+    builder !== 'buildx' &&
+    plan.build.cacheFrom.length + plan.build.cacheTo.length === 0 &&
+    dockerfile !== undefined &&
+    !namingReadsRegistry(plan, ctx) &&
+    plan.lifecyclePolicy === undefined &&
+    !mayPullFrom(dockerfile, (host) => !isDockerHub(host))
+  );
 }

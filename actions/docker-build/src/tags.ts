@@ -4,9 +4,9 @@
  * target image and every enabled line of `images`.
  */
 import { type Logger, UserError } from '@tripo04os/common';
-import { type GitContext, imageTags, type MetaResult, tagOf } from '@tripo04os/image';
+import { type GitContext, imageTags, type MetaResult } from '@tripo04os/image';
 import { computeMetadata, type Metadata } from './metadata.ts';
-import type { Plan } from './plan.ts';
+import { namingReadsRegistry, type Plan } from './plan.ts';
 import { type Access, existingTags } from './registry.ts';
 
 export interface Naming {
@@ -18,14 +18,6 @@ export interface Naming {
   isMutable: (ref: string) => boolean;
   /** Everything metadata-action would output (json, annotations). */
   metadata: Metadata;
-}
-
-/**
- * Whether naming this run reads the registry: on a tag push with `latest=auto`, `latest` goes to
- * the highest release, so the tags already in the repository decide it.
- */
-export function namingReadsRegistry(plan: Plan, ctx: GitContext): boolean {
-  return plan.flavor.latest === 'auto' && tagOf(ctx) !== undefined;
 }
 
 /** The tags and labels of this run, and its references once the image name is known. */
