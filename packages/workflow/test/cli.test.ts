@@ -3,7 +3,7 @@
  * 2 invalid workflow or command line), the run folder, and Ctrl-C (cancelled, services stopped).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -127,11 +127,12 @@ describe('CLI (npm run -s workflow -- run ...)', () => {
     expect(badEvent.stderr.trim()).toBe('--event release: expected push, pull_request, workflow_dispatch or schedule');
   });
 
-  it("turns on Node's compile cache before it loads the runner and GitHub's parser (start-up)", async () => {
-    // Not through NODE_COMPILE_CACHE (that alone would turn the cache on): the CLI's own call puts
-    // it in the OS temp folder, here a fresh one.
+  it("turns on Node's compile cache before it loads the runner and GitHub's parser, in a folder only this account can change (start-up)", async () => {
+    // Not through NODE_COMPILE_CACHE (that alone would turn the cache on): the CLI's own call
+    // puts it in the user's cache folder (here a fresh XDG_CACHE_HOME), never the temp folder.
     const temp = mkdtempSync(join(tmpdir(), 'wf-cli-tmp-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp };
+    const xdg = mkdtempSync(join(tmpdir(), 'wf-cli-cache-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp, XDG_CACHE_HOME: xdg };
     delete env.NODE_COMPILE_CACHE;
     const run = () =>
       new Promise<number | null>((done) => {
@@ -141,13 +142,23 @@ describe('CLI (npm run -s workflow -- run ...)', () => {
         });
         p.on('close', done);
       });
+    const files = (dir: string) => execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
     expect(await run()).toBe(2); // no workflow file: the usage, exit 2
-    const cache = join(temp, 'node-compile-cache');
-    expect(existsSync(cache)).toBe(true);
-    const cached = execFileSync('find', [cache, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    const cache = join(xdg, 'tripo04os/node-compile-cache');
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
     // The command and what it loads (the parser's bundle among them) are in the cache.
-    expect(cached.length).toBeGreaterThan(10);
+    expect(files(cache).length).toBeGreaterThan(10);
+    expect(files(temp)).toEqual([]);
     expect(await run()).toBe(2);
+
+    // A cache folder another account could write to is not used: the cache stays off.
+    const shared = mkdtempSync(join(tmpdir(), 'wf-cli-shared-'));
+    mkdirSync(join(shared, 'tripo04os/node-compile-cache'), { recursive: true });
+    chmodSync(join(shared, 'tripo04os'), 0o777);
+    env.XDG_CACHE_HOME = shared;
+    expect(await run()).toBe(2);
+    expect(files(shared)).toEqual([]);
+    expect(files(temp)).toEqual([]);
   });
 
   it('Ctrl-C cancels the run: the step is killed, services stopped, run.json says cancelled', async () => {
