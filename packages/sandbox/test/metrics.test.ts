@@ -128,23 +128,33 @@ spec: {selector: {app: web, version: blue}, ports: [{port: 80}]}
     expect(env.SANDBOX_PROMETHEUS_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const sel = `namespace="${ns}",version="green"`;
     // Right after the selector switch green's service="web" series has a single sample in the window
-    // and its service="" series no longer grows, so the ratio is 0/0 (NaN) until a second scrape.
-    const scalar = (query: string) =>
+    // and its service="" series no longer grows, so the ratio is 0/0 (NaN) until a second scrape;
+    // with two or three samples the window holds a handful of requests, so the ratio moves in
+    // steps of a request (2 of 6 is 0.33) until more are scraped. Each value is read until it is
+    // finite and in range, for at most 15 s; the last one read is the one reported.
+    const settles = (query: string, inRange: (v: number) => boolean) =>
       retry(
         async () => {
           const r = await promQuery(query);
           if (r.length !== 1) throw new Error('no samples yet');
           const v = Number(r[0]!.value[1]);
           if (!Number.isFinite(v)) throw new Error(`${query} is ${r[0]!.value[1]} (fewer than two samples of a growing series)`);
+          if (!inRange(v)) throw new Error(`${query} is ${v}`);
           return v;
         },
         { attempts: 30, baseDelayMs: 500, maxDelayMs: 500 },
       ).then((r) => r.value);
-    const ratio = await scalar(`sum(rate(http_requests_total{${sel},code="500"}[3s])) / sum(rate(http_requests_total{${sel}}[3s]))`);
+    const ratio = await settles(
+      `sum(rate(http_requests_total{${sel},code="500"}[3s])) / sum(rate(http_requests_total{${sel}}[3s]))`,
+      (v) => v > 0.4 && v < 0.6,
+    );
     expect(ratio).toBeGreaterThan(0.4);
     expect(ratio).toBeLessThan(0.6);
-    const p50 = await scalar(`histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[3s])))`);
     // 300 ms falls in the (0.25, 0.5] bucket.
+    const p50 = await settles(
+      `histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[3s])))`,
+      (v) => v > 0.25 && v <= 0.5,
+    );
     expect(p50).toBeGreaterThan(0.25);
     expect(p50).toBeLessThanOrEqual(0.5);
     const blueErrors = await promQuery(`sum(http_requests_total{namespace="${ns}",version="blue",code="500"})`);
