@@ -12,7 +12,7 @@
  * certificates, exec plugins, proxies) through `applyToHTTPSOptions`. Every request of a client
  * shares one agent, so connections are kept alive.
  */
-import type { Agent as HttpAgent, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent as PlainAgent, request as plainRequest, STATUS_CODES } from 'node:http';
 import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import { errorMessage, type Logger, parseRetryAfter, retry, UserError } from '@tripo04os/common';
@@ -40,6 +40,31 @@ interface Answer {
   text: string;
 }
 
+/**
+ * Starts one request (not yet ended) with the agent, headers and credentials `auth` gives it.
+ * A body carries its Content-Length: Node frames a body of DELETE (and GET) only with one.
+ */
+async function start(
+  auth: KubeAuth,
+  method: string,
+  url: URL,
+  headers: OutgoingHttpHeaders,
+  body: string | undefined,
+  onResponse: (res: IncomingMessage) => void,
+): Promise<ClientRequest> {
+  const o = await auth.options();
+  return (url.protocol === 'http:' ? plainRequest : tlsRequest)(
+    url,
+    {
+      method,
+      agent: o.agent,
+      headers: { ...o.headers, ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
+      ...(o.auth ? { auth: o.auth } : {}),
+    },
+    onResponse,
+  );
+}
+
 /** One request, its answer read whole (`timeoutMs`: at most that long without a byte). */
 async function send(
   auth: KubeAuth,
@@ -49,29 +74,18 @@ async function send(
   body?: string,
   timeoutMs = 60_000,
 ): Promise<Answer> {
-  const o = await auth.options();
-  return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'http:' ? plainRequest : tlsRequest)(
-      url,
-      {
-        method,
-        agent: o.agent,
-        // Node frames a body of DELETE (and GET) only with a Content-Length.
-        headers: { ...o.headers, ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
-        ...(o.auth ? { auth: o.auth } : {}),
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end(body);
+  const answer = Promise.withResolvers<Answer>();
+  const req = await start(auth, method, url, headers, body, (res) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    res.on('end', () => answer.resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    res.on('error', answer.reject);
   });
+  req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+  req.on('error', answer.reject);
+  req.end(body);
+  return answer.promise;
 }
 
 /**
@@ -340,7 +354,7 @@ export class KubeClient {
     const url = this.url(path, { ...query, watch: 'true' });
     this.requests++;
     let finished = false;
-    let req: import('node:http').ClientRequest | undefined;
+    let req: ClientRequest | undefined;
     const stop = () => {
       finished = true;
       req?.destroy();
@@ -350,56 +364,50 @@ export class KubeClient {
       stop();
       done(err);
     };
-    let o: Awaited<ReturnType<KubeAuth['options']>>;
+    const opened = Promise.withResolvers<() => void>();
     try {
-      o = await this.auth.options();
+      req = await start(this.auth, 'GET', url, { Accept: 'application/json' }, undefined, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          const status = res.statusCode ?? 0;
+          end(Object.assign(new Error(STATUS_CODES[status] ?? `HTTP ${status}`), { statusCode: status }));
+          return opened.resolve(stop);
+        }
+        let rest = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          rest += chunk;
+          let nl = rest.indexOf('\n');
+          while (nl >= 0 && !finished) {
+            const line = rest.slice(0, nl).trim();
+            rest = rest.slice(nl + 1);
+            nl = rest.indexOf('\n');
+            if (!line) continue;
+            let event: WatchEvent<T>;
+            try {
+              event = JSON.parse(line) as WatchEvent<T>;
+            } catch {
+              continue; // as client-node's Watch: a line that is not JSON is skipped
+            }
+            onEvent({ type: event.type, object: event.object });
+          }
+        });
+        res.on('end', () => end(null));
+        res.on('error', end);
+        res.on('close', () => end(null));
+        opened.resolve(stop);
+      });
     } catch (err) {
-      end(err);
+      end(err); // no credentials for it
       return stop;
     }
-    return new Promise((resolve) => {
-      req = (url.protocol === 'http:' ? plainRequest : tlsRequest)(
-        url,
-        { method: 'GET', agent: o.agent, headers: { ...o.headers, Accept: 'application/json' }, ...(o.auth ? { auth: o.auth } : {}) },
-        (res) => {
-          if (res.statusCode !== 200) {
-            res.resume();
-            const status = res.statusCode ?? 0;
-            end(Object.assign(new Error(STATUS_CODES[status] ?? `HTTP ${status}`), { statusCode: status }));
-            return resolve(stop);
-          }
-          let rest = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            rest += chunk;
-            let nl = rest.indexOf('\n');
-            while (nl >= 0 && !finished) {
-              const line = rest.slice(0, nl).trim();
-              rest = rest.slice(nl + 1);
-              nl = rest.indexOf('\n');
-              if (!line) continue;
-              let event: WatchEvent<T>;
-              try {
-                event = JSON.parse(line) as WatchEvent<T>;
-              } catch {
-                continue; // as client-node's Watch: a line that is not JSON is skipped
-              }
-              onEvent({ type: event.type, object: event.object });
-            }
-          });
-          res.on('end', () => end(null));
-          res.on('error', end);
-          res.on('close', () => end(null));
-          resolve(stop);
-        },
-      );
-      req.setTimeout(idleMs, () => end(Object.assign(new Error(`the watch was idle for ${idleMs} ms`), { name: 'TimeoutError' })));
-      req.on('error', (err) => {
-        end(err);
-        resolve(stop);
-      });
-      req.end();
+    req.setTimeout(idleMs, () => end(Object.assign(new Error(`the watch was idle for ${idleMs} ms`), { name: 'TimeoutError' })));
+    req.on('error', (err) => {
+      end(err);
+      opened.resolve(stop);
     });
+    req.end();
+    return opened.promise;
   }
 }
 

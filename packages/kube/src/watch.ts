@@ -89,7 +89,7 @@ export function keepWatching<T extends { metadata: { resourceVersion?: string } 
               }
             },
           );
-          // client-node reports a failed open through `done` before resolving: retry it here.
+          // client.watch reports a refused open through `done` before it resolves: retry it here.
           if (openError !== undefined) throw openError;
           opened = true;
           if (stopped) stop();
