@@ -44,8 +44,6 @@ export interface Checked {
   ctx: GitContext & { now: Date };
   /** Undefined for `build: false`. */
   plan?: Plan;
-  /** The Dockerfile's text (undefined: this step cannot read it). */
-  dockerfile?: string;
   probes?: {
     /** The builder probe, started by the entry unless an explicit builder builds first (then only to explain a failed build). */
     builder: () => Promise<{ builder: Builder; available: Available }>;
@@ -63,7 +61,7 @@ export interface Checked {
  * An explicit builder is not probed first: a failed build is explained by the probe. Otherwise
  * the registry comes first, as the build may need it.
  */
-export async function main({ inputs, ctx, plan, dockerfile, probes }: Checked): Promise<void> {
+export async function main({ inputs, ctx, plan, probes }: Checked): Promise<void> {
   if (!plan || !probes) return metadataOnly(inputs, ctx, process.env, log);
   for (const notice of plan.notices) log.notice?.(notice);
   const driver = { logger: log };
@@ -73,7 +71,7 @@ export async function main({ inputs, ctx, plan, dockerfile, probes }: Checked): 
   let lookups = explicit ? undefined : startEcrLookups(plan, log);
   const found = explicit ? undefined : await probes.builder();
   const builder = explicit ?? (found as { builder: Builder }).builder;
-  if (builder !== 'buildx' && buildsFirst(plan, ctx, builder, dockerfile)) {
+  if (builder !== 'buildx' && buildsFirst(plan, ctx, builder)) {
     checkMachine(plan, builder, found?.available, hasTrivy);
     return buildFirst(inputs, ctx, plan, builder, probes.builder, lookups);
   }
@@ -86,6 +84,7 @@ export async function main({ inputs, ctx, plan, dockerfile, probes }: Checked): 
   // build, its lines held until the build's are out, and only the push waits for it.
   const byBuild = builder === 'buildx' && plan.push;
   const caches = plan.build.cacheFrom.length + plan.build.cacheTo.length > 0;
+  const dockerfile = plan.build.fileText;
   const loginFirst = byBuild || caches || dockerfile === undefined || mayPullFrom(dockerfile, access.registry);
   const loginLines = loginFirst ? undefined : heldLogger(log);
   const loggedIn = logIn(plan, builder, access, loginLines ?? log);

@@ -25,16 +25,15 @@ if (isPostEarly()) {
   let found: ReturnType<NonNullable<Checked['probes']>['builder']> | undefined;
   if (checked?.plan) {
     const { plan, ctx } = checked;
-    const [{ findBuilder }, { buildsFirst, readDockerfile }] = await Promise.all([import('@tripo04os/image/driver'), import('./plan.ts')]);
+    const [{ findBuilder }, { buildsFirst }] = await Promise.all([import('@tripo04os/image/driver'), import('./plan.ts')]);
     const builder = () => {
       found ??= findBuilder(plan.builder, process.env);
       found.catch(() => {}); // awaited by main
       return found;
     };
-    checked.dockerfile = readDockerfile(plan);
     // The probe's processes run while the rest loads; an explicit builder that builds first needs
     // none (a process spawn costs the main thread 15-20 ms, and the probe competes with the build).
-    if (plan.builder === 'auto' || !buildsFirst(plan, ctx, plan.builder, checked.dockerfile)) builder();
+    if (plan.builder === 'auto' || !buildsFirst(plan, ctx, plan.builder)) builder();
     checked.probes = { builder, trivy: plan.scan.kind === 'trivy' ? hasCommand('trivy') : Promise.resolve(false) };
   }
   if (checked) {

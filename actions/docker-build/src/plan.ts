@@ -227,9 +227,16 @@ export function makePlan(inputs: ActionInputs, o: PlanOptions): Plan {
   if (inputs.scan === 'ecr' && !push)
     throw new InputError('scan', 'ecr', 'ECR scans pushed images; this run does not push (push is false or this is a pull request)');
 
+  // Read once, here: whether the build can run before the registry is opened depends on it, and
+  // the classic builder gets it on stdin. Unreadable here, the builder may still read it.
+  let fileText: string | undefined;
+  try {
+    fileText = readFileSync(filePath, 'utf8');
+  } catch {}
   const build = {
     context,
     ...(inputs.file ? { file: inputs.file } : {}),
+    ...(fileText !== undefined ? { fileText } : {}),
     ...(inputs.target ? { target: inputs.target } : {}),
     platforms: inputs.platforms,
     cacheFrom: inputs.cacheFrom,
@@ -270,16 +277,6 @@ export function checkMachine(plan: Plan, builder: Builder, available: Available 
   }
 }
 
-/** The Dockerfile's text, or undefined when this step cannot read it (a builder may still). */
-export function readDockerfile(plan: Plan): string | undefined {
-  try {
-    // Read at once, not in a later tick: the build may start before anything else loads.
-    return readFileSync(plan.build.file ?? join(plan.build.context, 'Dockerfile'), 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Whether naming this run reads the registry: on a tag push with `latest=auto`, `latest` goes to
  * the highest release, so the tags already in the repository decide it.
@@ -290,11 +287,12 @@ export function namingReadsRegistry(plan: Plan, ctx: GitContext): boolean {
 
 /**
  * Whether the build can run before the registry is opened (see build.ts): docker or buildah (buildx
- * pushes itself), no cache, a Dockerfile this step reads that pulls nothing from any registry but
+ * pushes itself), no cache, a Dockerfile this step read that pulls nothing from any registry but
  * Docker Hub (which no target is), tags that do not read the repository, and no lifecycle policy
  * of the inputs (ECR's to accept: refused, it must fail before a build).
  */
-export function buildsFirst(plan: Plan, ctx: GitContext, builder: Builder, dockerfile: string | undefined): boolean {
+export function buildsFirst(plan: Plan, ctx: GitContext, builder: Builder): boolean {
+  const dockerfile = plan.build.fileText;
   return (
     builder !== 'buildx' &&
     plan.build.cacheFrom.length + plan.build.cacheTo.length === 0 &&

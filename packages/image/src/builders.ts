@@ -12,6 +12,8 @@ export interface BuildSpec {
   context: string;
   /** Dockerfile path (as given; relative to the working directory). */
   file?: string;
+  /** The Dockerfile's text when the caller has read it (the classic builder gets it on stdin). */
+  fileText?: string;
   target?: string;
   buildArgs: Readonly<Record<string, string>>;
   labels: Readonly<Record<string, string>>;

@@ -247,7 +247,7 @@ export async function buildImage(builder: Builder, spec: BuildSpec, o: DriverOpt
     }
     if (builder === 'docker') {
       // One LABEL step instead of one per label: the Dockerfile (with the labels) goes on stdin.
-      const dockerfile = await readFile(spec.file ?? join(spec.context, 'Dockerfile'), 'utf8');
+      const dockerfile = spec.fileText ?? (await readFile(spec.file ?? join(spec.context, 'Dockerfile'), 'utf8'));
       const stdin = dockerfileWithLabels(dockerfile, spec.labels, spec.target);
       const building = run('docker', dockerBuildArgs({ ...spec, iidFile }, true), o, { DOCKER_BUILDKIT: '0' }, stdin);
       o.started?.();

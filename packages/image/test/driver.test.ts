@@ -82,6 +82,13 @@ describe('docker driver', () => {
     expect((await calls()).some((c) => c.startsWith('push'))).toBe(false);
   });
 
+  test('build: the Dockerfile text the caller read goes on stdin, without reading the file again', async () => {
+    await buildImage('docker', { ...spec(), fileText: 'FROM scratch\nCOPY a /a\n' }, { logger: recordingLogger(), env });
+    expect(await readFile(join(dir, 'stdin-build'), 'utf8')).toBe(
+      'FROM scratch\nCOPY a /a\nLABEL "org.opencontainers.image.version"="1.2.3"\n',
+    );
+  });
+
   test('transient push errors are retried; the digest comes from the push output', async () => {
     const logger = recordingLogger();
     const digest = await pushReference('docker', 'r:5000/app:1.2.3', {
