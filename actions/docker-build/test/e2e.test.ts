@@ -361,14 +361,19 @@ describe('the login and the build (issue 15: a build that needs no registry runs
     await writeFile(join(dir, 'hello.txt'), `hello ${dir}\n`);
     return { dir, config: await mkdtemp(join(tmpdir(), 'docker-build-login-config-')) };
   }
-  const run = (inputs: Record<string, string>, where: { dir: string; config: string }) =>
+  const run = (
+    inputs: Record<string, string>,
+    where: { dir: string; config: string },
+    extraEnv: Record<string, string> = {},
+    event = pushEvent('refs/heads/main'),
+  ) =>
     runAction({
       action,
       inputs,
-      env: stepEnv({ DOCKER_CONFIG: where.config }),
+      env: stepEnv({ DOCKER_CONFIG: where.config, ...extraEnv }),
       cwd: where.dir,
       timeoutMs: 180_000,
-      ...pushEvent('refs/heads/main'),
+      ...event,
     });
   const at = (log: string, line: string) => {
     const i = log.indexOf(line);
@@ -412,13 +417,8 @@ describe('the login and the build (issue 15: a build that needs no registry runs
 
   test('with the registry refusing the credentials, a build that needs none has run; the run fails with the registry error and pushes nothing', async () => {
     const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
-    const r = await runAction({
-      action,
-      inputs: { repository: repoName('refused'), builder: 'docker', tags: 'type=sha' },
-      env: stepEnv({ DOCKER_CONFIG: where.config, AWS_SECRET_ACCESS_KEY: 'not-the-secret-key' }),
-      cwd: where.dir,
-      timeoutMs: 180_000,
-      ...pushEvent('refs/heads/main'),
+    const r = await run({ repository: repoName('refused'), builder: 'docker', tags: 'type=sha' }, where, {
+      AWS_SECRET_ACCESS_KEY: 'not-the-secret-key',
     });
     expect(r.exitCode).toBe(1);
     expect(r.errors).toHaveLength(1);
@@ -430,14 +430,12 @@ describe('the login and the build (issue 15: a build that needs no registry runs
 
   test('a release whose latest depends on the tags in the repository opens the registry first: refused, nothing is built', async () => {
     const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
-    const r = await runAction({
-      action,
-      inputs: { repository: repoName('release-first'), builder: 'docker', tags: 'type=semver,pattern={{version}}' },
-      env: stepEnv({ DOCKER_CONFIG: where.config, AWS_SECRET_ACCESS_KEY: 'not-the-secret-key' }),
-      cwd: where.dir,
-      timeoutMs: 180_000,
-      ...pushEvent('refs/tags/v9.9.9'),
-    });
+    const r = await run(
+      { repository: repoName('release-first'), builder: 'docker', tags: 'type=semver,pattern={{version}}' },
+      where,
+      { AWS_SECRET_ACCESS_KEY: 'not-the-secret-key' },
+      pushEvent('refs/tags/v9.9.9'),
+    );
     expect(r.exitCode).toBe(1);
     expect(r.errors[0]).toMatch(/ECR (GetAuthorizationToken|DescribeRepositories)/);
     expect(r.log).not.toContain('$ docker build');
@@ -445,13 +443,8 @@ describe('the login and the build (issue 15: a build that needs no registry runs
 
   test("an explicit builder whose daemon does not answer fails with the probe's line, not the build's", async () => {
     const where = await fresh('FROM scratch\nCOPY hello.txt /hello.txt\n');
-    const r = await runAction({
-      action,
-      inputs: { repository: repoName('no-daemon'), builder: 'docker', tags: 'type=sha' },
-      env: stepEnv({ DOCKER_CONFIG: where.config, DOCKER_HOST: `unix://${join(where.dir, 'no-daemon.sock')}` }),
-      cwd: where.dir,
-      timeoutMs: 180_000,
-      ...pushEvent('refs/heads/main'),
+    const r = await run({ repository: repoName('no-daemon'), builder: 'docker', tags: 'type=sha' }, where, {
+      DOCKER_HOST: `unix://${join(where.dir, 'no-daemon.sock')}`,
     });
     expect(r.exitCode).toBe(1);
     expect(r.errors).toEqual([expect.stringMatching(/^Input 'builder' is 'docker', but /)]);
