@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { leaks, runAction } from '@tripo04os/kit/harness';
 import {
   actionDir,
+  apiProxy,
   awsEnv,
   cluster,
   control,
@@ -93,6 +94,88 @@ describe('kubectl-deploy against the sandbox EKS', () => {
       "jsonpath={.metadata.annotations['kubernetes\\.io/change-cause']}",
     );
     expect(cause).toContain(`app=${v2['dashboard-api']}`); // still the previous run's
+  });
+});
+
+describe('reading the Deployments before any change', () => {
+  const names = ['orders', 'billing', 'search'];
+  let ns: string;
+  let v1: string;
+  let v2: string;
+
+  beforeAll(async () => {
+    ns = unique('kd-read');
+    [v1, v2] = (await pushImages('kd-read', 'v1', 'v2')) as [string, string];
+    await cluster(ns, Object.fromEntries(names.map((n) => [n, v1])));
+  });
+
+  const deploymentsPath = (namespace: string) => `/apis/apps/v1/namespaces/${namespace}/deployments`;
+  /** The requests before the first PATCH, i.e. what the check of the cluster read. */
+  const reads = (seen: string[]) =>
+    seen.slice(
+      0,
+      seen.findIndex((line) => line.startsWith('PATCH ')),
+    );
+
+  it('reads several Deployments of a namespace with one list, then rolls them out', async () => {
+    const proxy = await apiProxy(() => false);
+    try {
+      const r = await runAction({
+        action: actionDir,
+        inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images: names.map((n) => `${n}=${v2}`).join('\n') },
+        env: { KUBECONFIG: undefined },
+        timeoutMs: 120_000,
+      });
+      expectExit(r, 0);
+      expect(result(r).map((x) => [x.name, x.status])).toEqual(names.map((n) => [n, 'rolled out']));
+      const before = reads(proxy.seen);
+      expect(before).toEqual([`GET ${deploymentsPath(ns)}`]);
+      for (const n of names) expect(await imageOf(ns, n)).toBe(v2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('names the one that is missing, and changes nothing', async () => {
+    const proxy = await apiProxy(() => false);
+    try {
+      const r = await runAction({
+        action: actionDir,
+        inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images: `orders=${v1}\nnot-there=${v1}` },
+        env: { KUBECONFIG: undefined },
+        timeoutMs: 60_000,
+      });
+      expectExit(r, 1);
+      expect(r.errors).toEqual([`Deployment 'not-there' not found in namespace '${ns}' (input 'images')`]);
+      expect(proxy.seen.filter((line) => !line.startsWith('GET '))).toEqual([]);
+      expect(await imageOf(ns, 'orders')).toBe(v2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reads them one by one when the role may get but not list Deployments', async () => {
+    const isList = (req: { method?: string; url?: string }) => req.method === 'GET' && req.url === deploymentsPath(ns);
+    const proxy = await apiProxy(isList, {
+      code: 403,
+      reason: 'Forbidden',
+      message: `deployments.apps is forbidden: User "ci-deployer" cannot list resource "deployments" in API group "apps" in the namespace "${ns}"`,
+    });
+    try {
+      const r = await runAction({
+        action: actionDir,
+        inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images: names.map((n) => `${n}=${v1}`).join('\n') },
+        env: { KUBECONFIG: undefined },
+        timeoutMs: 120_000,
+      });
+      expectExit(r, 0);
+      expect(proxy.faults).toEqual([`GET ${deploymentsPath(ns)}`]);
+      expect(reads(proxy.seen).slice(1).sort()).toEqual(names.map((n) => `GET ${deploymentsPath(ns)}/${n}`).sort());
+      expect(result(r).map((x) => [x.name, x.status])).toEqual(names.map((n) => [n, 'rolled out']));
+      for (const n of names) expect(await imageOf(ns, n)).toBe(v1);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

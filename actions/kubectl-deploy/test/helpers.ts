@@ -132,35 +132,40 @@ export interface ApiProxy {
   kubeconfig: string;
   /** Requests the proxy answered with a fault. */
   faults: string[];
+  /** Every request, `METHOD url`, in the order they came. */
+  seen: string[];
   close(): Promise<void>;
+}
+
+/** What the proxy answers a request `fault` picks: by default a 500 (a fault injected between the action and the cluster). */
+export interface Fault {
+  code: number;
+  reason: string;
+  message: string;
 }
 
 /**
  * A plain-HTTP proxy in front of the sandbox API server (watches streamed through) that answers
- * 500 to the requests `fault` picks: a fault injected between the action and the cluster.
+ * `answer` (a 500 unless given) to the requests `fault` picks.
  */
-export async function apiProxy(fault: (req: IncomingMessage) => boolean): Promise<ApiProxy> {
+export async function apiProxy(
+  fault: (req: IncomingMessage) => boolean,
+  answer: Fault = { code: 500, reason: 'InternalError', message: 'injected fault' },
+): Promise<ApiProxy> {
   const k = parse(readFileSync(env.KUBECONFIG, 'utf8')) as {
     clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
   };
   const upstream = new URL(k.clusters[0]!.cluster.server);
   const ca = Buffer.from(k.clusters[0]!.cluster['certificate-authority-data'], 'base64');
   const faults: string[] = [];
+  const seen: string[] = [];
   const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
     if (fault(req)) {
       faults.push(`${req.method} ${req.url}`);
       req.resume();
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'InternalError',
-          code: 500,
-          message: 'injected fault',
-        }),
-      );
+      res.writeHead(answer.code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', ...answer }));
       return;
     }
     const out = httpsRequest(
@@ -185,6 +190,7 @@ export async function apiProxy(fault: (req: IncomingMessage) => boolean): Promis
   return {
     kubeconfig: kubeconfigFor(url),
     faults,
+    seen,
     close: () =>
       new Promise((r) => {
         server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { errorMessage, type Logger, redactUrl, UserError } from '@tripo04os/common';
 import { checkNamespace, readExplained, serverSideApply } from './apply.ts';
-import type { KubeClient } from './client.ts';
+import { KubeApiError, type KubeClient } from './client.ts';
 import { diagnose, formatDiagnosis } from './diagnose.ts';
 import { type HealthCheckOptions, healthCheck } from './health.ts';
 import { type ImageEntry, resolveContainer } from './images.ts';
@@ -46,6 +46,26 @@ function refuseIfPaused(deployment: Deployment): void {
 }
 
 /**
+ * The live Deployments of `names` in one namespace (undefined: not found). Several are one LIST
+ * of the namespace's Deployments instead of a GET each (issue 15: one request and one TLS
+ * handshake on both ends instead of N); an identity whose role may get only named Deployments
+ * (403 on list) reads them one by one.
+ */
+async function readDeployments(client: KubeClient, ns: string, names: readonly string[]): Promise<Map<string, Deployment | undefined>> {
+  if (names.length > 1) {
+    try {
+      const list = await client.request<{ items?: Deployment[] }>('GET', `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments`);
+      const byName = new Map((list.items ?? []).map((d) => [d.metadata.name, { apiVersion: 'apps/v1', kind: 'Deployment', ...d }]));
+      return new Map(names.map((name) => [name, byName.get(name)]));
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 403)) throw await client.explain(err, `list deployments in namespace ${ns}`);
+    }
+  }
+  const read = await Promise.all(names.map((name) => readExplained<Deployment>(client, 'Deployment', ns, name)));
+  return new Map(names.map((name, i) => [name, read[i]]));
+}
+
+/**
  * Works out what a deploy run will change, reading only: unknown Deployments and namespaces,
  * container ambiguity and access errors all fail here, before anything changes.
  */
@@ -81,12 +101,10 @@ async function plan(options: DeployOptions): Promise<{ targets: Target[]; snapsh
       annotations: {},
     });
   }
-  const liveDeployments = new Map<string, Promise<Deployment | undefined>>();
-  for (const entry of options.images) {
-    const id = key('Deployment', options.namespace, entry.deployment);
-    if (!targets.has(id) && !liveDeployments.has(id))
-      liveDeployments.set(id, readExplained<Deployment>(client, 'Deployment', options.namespace, entry.deployment));
-  }
+  const toRead = new Set<string>();
+  for (const entry of options.images)
+    if (!targets.has(key('Deployment', options.namespace, entry.deployment))) toRead.add(entry.deployment);
+  const live = await readDeployments(client, options.namespace, [...toRead]);
   for (const entry of options.images) {
     const id = key('Deployment', options.namespace, entry.deployment);
     let target = targets.get(id);
@@ -98,16 +116,16 @@ async function plan(options: DeployOptions): Promise<{ targets: Target[]; snapsh
       if (container) container.image = entry.image;
       continue;
     }
-    const live = await liveDeployments.get(id);
-    if (!live) {
+    const deployment = live.get(entry.deployment);
+    if (!deployment) {
       await checkNamespace(client, options.namespace, `input 'namespace'`);
       throw new UserError(`Deployment '${entry.deployment}' not found in namespace '${options.namespace}' (input 'images')`);
     }
-    refuseIfPaused(live);
-    const podSpec = live.spec.template.spec;
+    refuseIfPaused(deployment);
+    const podSpec = deployment.spec.template.spec;
     const resolved = resolveContainer(entry, podSpec?.containers ?? [], podSpec?.initContainers ?? []);
     if (!target) {
-      target = { namespace: options.namespace, name: entry.deployment, before: live, imagePatches: [], annotations: {} };
+      target = { namespace: options.namespace, name: entry.deployment, before: deployment, imagePatches: [], annotations: {} };
       targets.set(id, target);
     }
     target.imagePatches.push({ container: resolved.name, init: resolved.init, image: entry.image });
