@@ -15,6 +15,7 @@
 import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Agent as PlainAgent, request as plainRequest, STATUS_CODES } from 'node:http';
 import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { errorMessage, type Logger, parseRetryAfter, retry, UserError } from '@tripo04os/common';
 
 type ClientNode = typeof import('@kubernetes/client-node');
@@ -235,8 +236,9 @@ export class KubeClient {
           "check that the kubeconfig user's token, client certificate or exec plugin is current (not expired or revoked) and meant for this cluster",
       });
     }
-    // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token.
-    const agent = new TlsAgent({ ca: Buffer.from(access.caData, 'base64'), keepAlive: true });
+    // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token. One
+    // secure context for every connection: given the CA itself, each would parse it again.
+    const agent = new TlsAgent({ secureContext: createSecureContext({ ca: Buffer.from(access.caData, 'base64') }), keepAlive: true });
     const auth: KubeAuth = {
       server: access.server,
       options: async () => {

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { recordingLogger, UserError } from '@tripo04os/common';
 import { sandboxEnv } from '@tripo04os/sandbox/testing';
@@ -121,6 +122,20 @@ describe('KubeClient over node:https', () => {
     });
     expect(await client.get('/probe')).toEqual({ status: 503, body: 'down' });
     expect(calls).toBe(1);
+  });
+
+  it("refuses a server whose certificate the cluster's CA did not sign, and sends it no token", async () => {
+    const connectionsBefore = connections;
+    seen.length = 0;
+    const other = Buffer.from(rootCertificates[0] as string).toString('base64');
+    const client = await KubeClient.connect({ kind: 'token', server: base, caData: other, token: async () => 'tok-x' }, recordingLogger());
+    const err = await client.request('GET', '/api').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(
+      /^Cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:\d+: .*(certificate|UNABLE_TO_VERIFY)/i,
+    );
+    expect(connections).toBe(connectionsBefore);
+    expect(seen).toEqual([]);
   });
 
   it('names the server when it cannot be reached', async () => {
