@@ -23,13 +23,19 @@ export function checkAccess(i: AccessInputs, env: NodeJS.ProcessEnv = process.en
 /** Connects to the cluster: EKS (DescribeCluster + STS token) when cluster-name is set, else a kubeconfig. */
 export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient> {
   checkAccess(i, env);
-  const { KubeClient } = await import('@tripo04os/kube');
   if (i.clusterName && i.region) {
     const { callerIdentity, defaultCredentials, describeEksCluster, eksTokenProvider } = await import('@tripo04os/aws');
     const credentials = await defaultCredentials();
-    const cluster = await describeEksCluster(i.clusterName, i.region, credentials);
+    // The token needs only the cluster's name, and the Kubernetes client nothing of EKS: both
+    // are made while DescribeCluster is on the way (a token that fails is signed again, and
+    // reported, when the first request asks for it).
+    const described = describeEksCluster(i.clusterName, i.region, credentials);
+    described.catch(() => {});
+    const tokens = eksTokenProvider({ clusterName: i.clusterName, region: i.region, credentials });
+    tokens.getToken().catch(() => {});
+    const { KubeClient } = await import('@tripo04os/kube');
+    const cluster = await described;
     logger.info(`EKS cluster ${cluster.name} (${i.region}): ${cluster.endpoint}`);
-    const tokens = eksTokenProvider({ clusterName: cluster.name, region: i.region, credentials });
     const region = i.region;
     return KubeClient.connect(
       {
@@ -48,6 +54,7 @@ export async function connect(i: AccessInputs, logger: Logger, env: NodeJS.Proce
       logger,
     );
   }
+  const { KubeClient } = await import('@tripo04os/kube');
   if (i.kubeconfig) {
     // Its credentials (token, password, key and certificate data) are masked as it is loaded.
     return KubeClient.connect({ kind: 'kubeconfig', content: i.kubeconfig, context: i.context }, logger);

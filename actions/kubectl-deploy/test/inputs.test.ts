@@ -167,6 +167,33 @@ spec:
     expect(leaks(r, env.AWS_SECRET_ACCESS_KEY)).toEqual([]);
   });
 
+  it('no AWS credentials: one line saying what to run, though the token is signed beside DescribeCluster', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'kd-no-creds-'));
+    const r = await runAction({
+      action: actionDir,
+      inputs: { 'cluster-name': env.SANDBOX_EKS_CLUSTER, namespace: ns, images: `api=${v2}` },
+      env: {
+        ...awsEnv,
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+        // Only loopback in tests: no instance metadata, and no shared files to find.
+        AWS_EC2_METADATA_DISABLED: 'true',
+        HOME: home,
+        AWS_CONFIG_FILE: join(home, 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+      },
+      timeoutMs: 60_000,
+    });
+    expectExit(r, 1);
+    expect(r.errors).toEqual([
+      'No AWS credentials found: run aws-actions/configure-aws-credentials (role-to-assume with OIDC, or access keys) before this step',
+    ]);
+    expect(r.log).not.toMatch(/Unhandled|UnhandledPromiseRejection/);
+  });
+
   it('an unreachable API server', async () => {
     // A port nothing listens on: take a free one and close it again.
     const probe = createServer();

@@ -122,7 +122,8 @@ export async function createEksToken(options: {
 }): Promise<EksToken> {
   const [{ SignatureV4 }, { Sha256 }, { HttpRequest }] = await Promise.all([
     import('@smithy/signature-v4'),
-    import('@aws-crypto/sha256-js'),
+    // Node's own SHA-256 (the SDK's, already loaded with it), not a JavaScript one.
+    import('@smithy/core/checksum'),
     import('@smithy/protocol-http'),
   ]);
   const host = stsHost(options.region);
