@@ -585,7 +585,17 @@ export function computeLabels(options: LabelOptions): Record<string, string> {
       map.set(text.slice(0, eq), text.slice(eq + 1));
     }
   }
-  return Object.fromEntries([...map].sort((a, b) => a[0].localeCompare(b[0])));
+  return Object.fromEntries(sortKeys([...map]));
+}
+
+/**
+ * Sorts entries by key as metadata-action does (`localeCompare`). Keys of lowercase letters,
+ * digits and dots (the OCI labels) sort the same by code unit, without the ICU collator, whose
+ * first use costs about 8 ms of a step's start (issue 15).
+ */
+function sortKeys<T>(entries: [string, T][]): [string, T][] {
+  const plain = entries.every(([key]) => /^[a-z0-9.]*$/.test(key));
+  return entries.sort(plain ? (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) : (a, b) => a[0].localeCompare(b[0]));
 }
 
 /** Checks the `labels` lines before anything runs: expressions must be known ones. */

@@ -346,6 +346,28 @@ describe('labels and build args', () => {
     });
   });
 
+  test("labels come in metadata-action's order (localeCompare), with and without keys outside [a-z0-9.]", () => {
+    const byLocale = (keys: string[]) => [...keys].sort((a, b) => a.localeCompare(b));
+    // Keys of lowercase letters, digits and dots: a random sample, against localeCompare's order.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const chars = 'abcdefghijklmnopqrstuvwxyz0123456789.';
+    // (Not integers: an object lists those first, whatever the order they were set in.)
+    const plain = Array.from({ length: 300 }, () =>
+      Array.from({ length: 1 + (next() % 12) }, () => chars[next() % chars.length] as string).join(''),
+    ).filter((k) => !/^(0|[1-9][0-9]*)$/.test(k));
+    const ctx = push('refs/heads/main');
+    const keysOf = (lines: string[]) => Object.keys(computeLabels({ context: ctx, version: 'main', labels: lines }));
+    const plainKeys = keysOf(plain.map((k) => `${k}=1`));
+    expect(plainKeys).toEqual(byLocale(plainKeys));
+    expect(plainKeys).toContain('org.opencontainers.image.version');
+    // Upper case, '-' and '_' order differently by code unit: localeCompare decides.
+    const mixed = keysOf(['Zeta=1', 'alpha=2', 'team-b=3', 'team_a=4', 'team.c=5', 'x9=6', 'Team=7']);
+    expect(mixed).toEqual(byLocale(mixed));
+    expect(mixed.slice(0, 2)).toEqual(['alpha', 'org.opencontainers.image.created']);
+    expect(mixed.indexOf('team_a')).toBeLessThan(mixed.indexOf('team-b'));
+  });
+
   test('created and BUILD_DATE are the build time, even when the event has the commit time', () => {
     const ctx: GitContext = {
       ...push('refs/heads/main'),
