@@ -6,9 +6,12 @@
  *     front of the API server (watches, not polling: the count must not grow with the delay);
  *  3. the bundle's cold start (to its first error on a bad input) beyond a bare `node -e 0`
  *     (interleaved, median of 20 each; target <= 80 ms), and the bundle's size.
- * Run: node_modules/.bin/node bench/kubectl-deploy.ts [--action DIR]
+ * Run: node_modules/.bin/node bench/kubectl-deploy.ts [--runs N] [--action DIR] [--against DIR]
+ * --runs N: runs per count of Deployments (default 5; the figure is their median).
  * --action DIR runs another copy of the action (DIR/kubectl-deploy/action.yml and the bundle it
- * names), e.g. `git archive COMMIT kubectl-deploy actions/kubectl-deploy/dist | tar -x -C DIR`.
+ * names), e.g. `git archive COMMIT kubectl-deploy actions/kubectl-deploy/dist | tar -x -C DIR`;
+ * --against DIR runs such a copy alternately with the first (1, 4 and 20 Deployments), so
+ * before and after meet the same load.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +28,13 @@ import { kubectlFor } from './lib/kubectl.ts';
 import { median } from './lib/stats.ts';
 
 const READY_MS = 2000;
-const actionArg = process.argv.indexOf('--action');
-const actionRoot = actionArg > 0 ? (process.argv[actionArg + 1] as string) : repoRoot;
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const actionRoot = arg('--action') ?? repoRoot;
+const againstRoot = arg('--against');
+const runs = Number(arg('--runs')) || 5;
 const action = join(actionRoot, 'kubectl-deploy');
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-kubectl-deploy-'));
@@ -75,27 +83,33 @@ spec:
   };
 
   console.log(`kubectl-deploy: parallel rollouts through EKS auth, new pods ready after ${READY_MS} ms (1 replica each)`);
+  const copies = [action, ...(againstRoot ? [join(againstRoot, 'kubectl-deploy')] : [])];
   for (const n of [1, 4, 20]) {
-    const times: number[] = [];
-    const phases: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      const { ns, names } = setup(n);
-      const r = await runAction({
-        action,
-        inputs: { 'cluster-name': env.SANDBOX_EKS_CLUSTER, namespace: ns, images: names.map((x) => `${x}=${images[2000]}`).join('\n') },
-        env: awsEnv,
-        timeoutMs: 120_000,
-      });
-      if (r.exitCode !== 0) throw new Error(`run failed:\n${r.log}`);
-      times.push(r.durationMs);
-      // The rollout phase alone: from the first patch to the last Deployment done (the result's seconds).
-      phases.push(Math.max(...(JSON.parse(r.outputs.result ?? '[]') as { seconds: number }[]).map((x) => x.seconds * 1000)));
+    const times = copies.map((): number[] => []);
+    const phases = copies.map((): number[] => []);
+    for (let run = 0; run < runs; run++) {
+      for (const [c, copy] of copies.entries()) {
+        const { ns, names } = setup(n);
+        const r = await runAction({
+          action: copy,
+          inputs: { 'cluster-name': env.SANDBOX_EKS_CLUSTER, namespace: ns, images: names.map((x) => `${x}=${images[2000]}`).join('\n') },
+          env: awsEnv,
+          timeoutMs: 120_000,
+        });
+        if (r.exitCode !== 0) throw new Error(`run failed:\n${r.log}`);
+        times[c]?.push(r.durationMs);
+        // The rollout phase alone: from the first patch to the last Deployment done (the result's seconds).
+        phases[c]?.push(Math.max(...(JSON.parse(r.outputs.result ?? '[]') as { seconds: number }[]).map((x) => x.seconds * 1000)));
+      }
     }
-    const m = median(times);
-    const ph = median(phases);
-    console.log(
-      `  ${String(n).padStart(2)} deployments: wall ${m.toFixed(0)} ms (median of 3, min ${Math.min(...times).toFixed(0)}), wall / ${READY_MS} ms = ${(m / READY_MS).toFixed(2)}; rollout phase alone ${ph.toFixed(0)} ms = ${(ph / READY_MS).toFixed(2)} x ${READY_MS} ms`,
-    );
+    for (const [c, copy] of copies.entries()) {
+      const m = median(times[c] as number[]);
+      const ph = median(phases[c] as number[]);
+      const who = copies.length > 1 ? ` [${c === 0 ? 'this' : 'against'}: ${copy}]` : '';
+      console.log(
+        `  ${String(n).padStart(2)} deployments: wall ${m.toFixed(0)} ms (median of ${runs}, min ${Math.min(...(times[c] as number[])).toFixed(0)}), wall / ${READY_MS} ms = ${(m / READY_MS).toFixed(2)}; rollout phase alone ${ph.toFixed(0)} ms = ${(ph / READY_MS).toFixed(2)} x ${READY_MS} ms${who}`,
+      );
+    }
   }
 
   // A counting HTTPS proxy in front of the API server (same certificate, so the kubeconfig only changes its server).
