@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { leaks, runAction } from '@tripo04os/kit/harness';
 import {
+  type ApiProxy,
   actionDir,
   apiProxy,
   awsEnv,
@@ -111,25 +112,27 @@ describe('reading the Deployments before any change', () => {
 
   const deploymentsPath = (namespace: string) => `/apis/apps/v1/namespaces/${namespace}/deployments`;
   /** The requests before the first PATCH, i.e. what the check of the cluster read. */
-  const reads = (seen: string[]) =>
-    seen.slice(
-      0,
-      seen.findIndex((line) => line.startsWith('PATCH ')),
-    );
+  const reads = (seen: string[]) => {
+    const firstPatch = seen.findIndex((line) => line.startsWith('PATCH '));
+    return firstPatch < 0 ? seen : seen.slice(0, firstPatch);
+  };
+
+  /** The action with `images`, reaching the cluster through `proxy`. */
+  const deployThrough = (proxy: ApiProxy, images: string) =>
+    runAction({
+      action: actionDir,
+      inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images },
+      env: { KUBECONFIG: undefined },
+      timeoutMs: 120_000,
+    });
 
   it('reads several Deployments of a namespace with one list, then rolls them out', async () => {
     const proxy = await apiProxy(() => false);
     try {
-      const r = await runAction({
-        action: actionDir,
-        inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images: names.map((n) => `${n}=${v2}`).join('\n') },
-        env: { KUBECONFIG: undefined },
-        timeoutMs: 120_000,
-      });
+      const r = await deployThrough(proxy, names.map((n) => `${n}=${v2}`).join('\n'));
       expectExit(r, 0);
       expect(result(r).map((x) => [x.name, x.status])).toEqual(names.map((n) => [n, 'rolled out']));
-      const before = reads(proxy.seen);
-      expect(before).toEqual([`GET ${deploymentsPath(ns)}`]);
+      expect(reads(proxy.seen)).toEqual([`GET ${deploymentsPath(ns)}`]);
       for (const n of names) expect(await imageOf(ns, n)).toBe(v2);
     } finally {
       await proxy.close();
@@ -139,12 +142,7 @@ describe('reading the Deployments before any change', () => {
   it('names the one that is missing, and changes nothing', async () => {
     const proxy = await apiProxy(() => false);
     try {
-      const r = await runAction({
-        action: actionDir,
-        inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images: `orders=${v1}\nnot-there=${v1}` },
-        env: { KUBECONFIG: undefined },
-        timeoutMs: 60_000,
-      });
+      const r = await deployThrough(proxy, `orders=${v1}\nnot-there=${v1}`);
       expectExit(r, 1);
       expect(r.errors).toEqual([`Deployment 'not-there' not found in namespace '${ns}' (input 'images')`]);
       expect(proxy.seen.filter((line) => !line.startsWith('GET '))).toEqual([]);
@@ -162,12 +160,7 @@ describe('reading the Deployments before any change', () => {
       message: `deployments.apps is forbidden: User "ci-deployer" cannot list resource "deployments" in API group "apps" in the namespace "${ns}"`,
     });
     try {
-      const r = await runAction({
-        action: actionDir,
-        inputs: { kubeconfig: proxy.kubeconfig, namespace: ns, images: names.map((n) => `${n}=${v1}`).join('\n') },
-        env: { KUBECONFIG: undefined },
-        timeoutMs: 120_000,
-      });
+      const r = await deployThrough(proxy, names.map((n) => `${n}=${v1}`).join('\n'));
       expectExit(r, 0);
       expect(proxy.faults).toEqual([`GET ${deploymentsPath(ns)}`]);
       expect(reads(proxy.seen).slice(1).sort()).toEqual(names.map((n) => `GET ${deploymentsPath(ns)}/${n}`).sort());
