@@ -21,17 +21,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { exec } from '@tripo04os/common';
 import { repoRoot, runAction } from '@tripo04os/kit/harness';
 import { readSandboxEnv, sandboxStatus, startSandbox, stopSandbox } from '@tripo04os/sandbox';
 import { median } from './lib/stats.ts';
 
-const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const runs = Number(arg('--runs')) || 5;
-const actionRoot = arg('--action') ?? repoRoot;
+const { values: flags } = parseArgs({
+  options: { runs: { type: 'string' }, action: { type: 'string' }, against: { type: 'string' }, 'cold-only': { type: 'boolean' } },
+});
+const runs = Number(flags.runs) || 5;
+const actionRoot = flags.action ?? repoRoot;
 /** Another copy of the action run alternately with the first (1 tag), e.g. the bundle before a change. */
-const againstRoot = arg('--against');
-const coldOnly = process.argv.includes('--cold-only');
+const againstRoot = flags.against;
+const coldOnly = flags['cold-only'] === true;
 
 async function must(cmd: string, args: string[], options: Parameters<typeof exec>[2] = {}) {
   const r = await exec(cmd, args, options);

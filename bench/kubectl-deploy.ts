@@ -21,6 +21,7 @@ import { request as httpsRequest, createServer as httpsServer } from 'node:https
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { repoRoot, runAction } from '@tripo04os/kit/harness';
 import { readSandboxEnv, SandboxControl, startSandbox, stopSandbox } from '@tripo04os/sandbox';
 import { parse, stringify } from 'yaml';
@@ -28,13 +29,10 @@ import { kubectlFor } from './lib/kubectl.ts';
 import { median } from './lib/stats.ts';
 
 const READY_MS = 2000;
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const actionRoot = arg('--action') ?? repoRoot;
-const againstRoot = arg('--against');
-const runs = Number(arg('--runs')) || 5;
+const { values: flags } = parseArgs({ options: { runs: { type: 'string' }, action: { type: 'string' }, against: { type: 'string' } } });
+const actionRoot = flags.action ?? repoRoot;
+const againstRoot = flags.against;
+const runs = Number(flags.runs) || 5;
 const action = join(actionRoot, 'kubectl-deploy');
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-kubectl-deploy-'));
