@@ -4,12 +4,12 @@ import { KubeApiError, type KubeClient } from './client.ts';
 import { diagnose, formatDiagnosis } from './diagnose.ts';
 import { type HealthCheckOptions, healthCheck } from './health.ts';
 import { type ImageEntry, resolveContainer } from './images.ts';
-import { applyOrder, type LoadedObject, type Manifest, manifestContainers } from './manifests.ts';
+import { applyOrder, type LoadedObject, type Manifest, manifestContainers, objectPath } from './manifests.ts';
 import { newReport, type RunReport, result } from './report.ts';
 import { type ConfigSnapshot, rollBackChanges } from './rollback.ts';
 import { rollOut } from './rolling.ts';
 import type { Target, TargetOutcome } from './targets.ts';
-import { type Deployment, revisionOf } from './types.ts';
+import { type Deployment, type KubeList, revisionOf } from './types.ts';
 
 export interface Annotate {
   /** Value of tripo04os.io/deployed-by. */
@@ -54,8 +54,8 @@ function refuseIfPaused(deployment: Deployment): void {
 async function readDeployments(client: KubeClient, ns: string, names: readonly string[]): Promise<Map<string, Deployment | undefined>> {
   if (names.length > 1) {
     try {
-      const list = await client.request<{ items?: Deployment[] }>('GET', `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments`);
-      const byName = new Map((list.items ?? []).map((d) => [d.metadata.name, { apiVersion: 'apps/v1', kind: 'Deployment', ...d }]));
+      const list = await client.request<KubeList<Deployment>>('GET', objectPath('Deployment', ns));
+      const byName = new Map(list.items.map((d) => [d.metadata.name, { apiVersion: 'apps/v1', kind: 'Deployment', ...d }]));
       return new Map(names.map((name) => [name, byName.get(name)]));
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 403)) throw await client.explain(err, `list deployments in namespace ${ns}`);
