@@ -56,8 +56,9 @@ export interface Checked {
  *
  * When nothing about the build needs the registry (docker or buildah; no cache; the Dockerfile
  * pulls nothing from any registry but Docker Hub, which no target is; the tags do not depend on
- * the repository's; no lifecycle policy of the inputs for ECR to accept), it runs first, untagged, while the registry is opened and logged in to
- * beside it; the image is tagged once its name is known, and only the push waits for the login.
+ * the repository's; no lifecycle policy of the inputs for ECR to accept), it runs first,
+ * untagged, while the registry is opened and logged in to beside it; the image is tagged once its
+ * name is known, and only the push waits for the login.
  * An explicit builder is not probed first: a failed build is explained by the probe. Otherwise
  * the registry comes first, as the build may need it.
  */
@@ -134,18 +135,17 @@ async function buildFirst(
   lookups: ReturnType<typeof startEcrLookups>,
 ): Promise<void> {
   const names = nameTags(plan, ctx, log);
-  let started = () => {};
-  const spawned = new Promise<void>((resolve) => (started = resolve));
+  const spawned = Promise.withResolvers<void>();
   const building = log.group(`Build with ${builder}`, () =>
     buildImage(
       builder,
       { ...plan.build, push: false, tags: [], labels: names.labels, buildArgs: defaultBuildArgs(ctx, plan.buildArgs) },
-      { logger: log, started },
+      { logger: log, started: spawned.resolve },
     ),
   );
-  building.catch(() => {}).finally(started); // awaited below
+  building.catch(() => {}).finally(spawned.resolve); // awaited below
   // Loading the AWS SDK holds the event loop: the build's process starts first.
-  await spawned;
+  await spawned.promise;
   // The registry's lines are held until the build's are out.
   const lines = heldLogger(log);
   const opened = (async () => {
