@@ -1,18 +1,18 @@
 /**
- * The sandbox Kubernetes API server: HTTPS on loopback, in-memory, with a deployment and
- * replica set controller, a simulated kubelet and a loopback HTTP port per Service.
- * See README.md in this folder.
+ * The sandbox Kubernetes API server: HTTPS on loopback (HTTP/2 as kube-apiserver, or HTTP/1.1,
+ * as the client asks), in-memory, with a deployment and replica set controller, a simulated
+ * kubelet and a loopback HTTP port per Service. See README.md in this folder.
  */
 
-import type { ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { createSecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { Api } from './api.ts';
 import { Behaviours, type ImageBehaviour } from './behaviours.ts';
 import { Controllers } from './controller.ts';
 import { Kubelet } from './kubelet.ts';
 import { PodMetrics, type PodRequests } from './metrics.ts';
-import { createHandler } from './server.ts';
+import { createHandler, type Request, type Response } from './server.ts';
 import { Store } from './store.ts';
 import { ServiceTraffic } from './traffic.ts';
 
@@ -60,7 +60,7 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
   const host = options.host ?? '127.0.0.1';
   const metrics = new PodMetrics(api, behaviours);
   const traffic = new ServiceTraffic(api, behaviours, host, metrics);
-  const openWatches = new Set<ServerResponse>();
+  const openWatches = new Set<Response>();
   const handler = createHandler({
     api,
     authenticate: options.authenticate,
@@ -75,10 +75,21 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
       return { status: res.status, body: await res.text() };
     },
   });
-  const server = createServer({ cert: options.tls.cert, key: options.tls.key, keepAlive: true }, (req, res) => {
-    void handler(req, res);
+  // HTTP/2 for the clients that offer it (kubectl, the actions' EKS client), HTTP/1.1 for the
+  // others, both through the compatibility API, whose request and response have what the
+  // handler uses (Http2ServerResponse has flushHeaders, but its types do not say so).
+  const server = createSecureServer(
+    { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true },
+    (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      void handler(req as Request, res as unknown as Response);
+    },
+  );
+  (server as typeof server & { keepAliveTimeout: number }).keepAliveTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
-  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -110,7 +121,7 @@ export async function startKubeServer(options: KubeServerOptions): Promise<KubeS
         await traffic.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
         });
       })();
       return closed;

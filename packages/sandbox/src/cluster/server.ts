@@ -2,7 +2,7 @@
  * HTTP layer: authentication, discovery, REST routing for every resource and subresource,
  * list/watch with selectors and resourceVersion, Table output, and Status errors.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { Api, PatchType, WriteOptions } from './api.ts';
 import { ApiError, badRequest, internal, methodNotAllowed, notFound, statusOf, unauthorized, unsupportedMediaType } from './errors.ts';
@@ -41,26 +41,52 @@ export interface HandlerContext {
   followLogs: (pod: KObject, o: LogOptions, write: (text: string) => void, end: () => void) => () => void;
   log?: (line: string) => void;
   /** Open watch responses, ended when the server closes. */
-  openWatches: Set<ServerResponse>;
+  openWatches: Set<Response>;
   /** The Service proxy (`services/NAME[:PORT]/proxy/PATH`): answers as the Service's pods do; undefined when no such Service. */
   proxyService?: (namespace: string, name: string, method: string, path: string) => Promise<{ status: number; body: string } | undefined>;
 }
 
+/**
+ * What the handler uses of a request, over HTTP/1.1 (IncomingMessage) or HTTP/2 through Node's
+ * compatibility API (Http2ServerRequest).
+ */
+export interface Request {
+  readonly method?: string;
+  readonly url?: string;
+  readonly headers: IncomingHttpHeaders & { ':authority'?: string };
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  destroy(): void;
+}
+
+/** What the handler uses of a response: ServerResponse, or HTTP/2's Http2ServerResponse. */
+export interface Response {
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  readonly statusCode: number;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  flushHeaders(): void;
+  write(chunk: string): boolean;
+  end(chunk?: string): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+
 const MAX_BODY = 3 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: Request): Promise<string> {
   return readRaw(req).then((b) => b.toString('utf8'));
 }
 
 /** The body as JSON text; protobuf bodies (kubectl's typed clients) are decoded first. */
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+async function readJsonBody(req: Request): Promise<unknown> {
   const ct = req.headers['content-type'] ?? 'application/json';
   const raw = await readRaw(req);
   if (/protobuf/.test(ct)) return decodeProtobuf(raw);
   return parseBody(raw.toString('utf8'), ct);
 }
 
-function readRaw(req: IncomingMessage): Promise<Buffer> {
+function readRaw(req: Request): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -76,13 +102,13 @@ function readRaw(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+function send(res: Response, code: number, body: unknown, contentType = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, e: unknown): void {
+function sendError(res: Response, e: unknown): void {
   const err = e instanceof ApiError ? e : internal(e instanceof Error ? e.message : String(e));
   if (!res.headersSent) send(res, err.status.code, err.status);
   else res.end();
@@ -149,7 +175,7 @@ function route(group: string, version: string, segs: string[]): Route | undefine
   return r;
 }
 
-function userAgentManager(req: IncomingMessage): string {
+function userAgentManager(req: Request): string {
   const ua = req.headers['user-agent'] ?? 'unknown';
   return ua.split('/')[0] || 'unknown';
 }
@@ -181,7 +207,7 @@ export function createHandler(ctx: HandlerContext) {
       );
   }
 
-  function watch(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams): void {
+  function watch(req: Request, res: Response, r: Route, q: URLSearchParams): void {
     const labelReqs = parseLabelSelector(q.get('labelSelector') ?? '');
     const fieldReqs = parseFieldSelector(q.get('fieldSelector') ?? '');
     if (r.name) fieldReqs.push({ path: 'metadata.name', op: 'eq', value: r.name });
@@ -198,7 +224,8 @@ export function createHandler(ctx: HandlerContext) {
       }
       res.write(`${JSON.stringify({ type, object })}\n`);
     };
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    // No Content-Length: HTTP/1.1 chunks the body, HTTP/2 sends it in frames as it comes.
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     const ns = r.info.namespaced ? r.namespace : undefined;
     const watcher = {
@@ -257,7 +284,7 @@ export function createHandler(ctx: HandlerContext) {
     res.on('close', end);
   }
 
-  function writeOptions(req: IncomingMessage, q: URLSearchParams, subresource?: string): WriteOptions {
+  function writeOptions(req: Request, q: URLSearchParams, subresource?: string): WriteOptions {
     return {
       manager: q.get('fieldManager') ?? userAgentManager(req),
       dryRun: q.getAll('dryRun').includes('All'),
@@ -266,7 +293,7 @@ export function createHandler(ctx: HandlerContext) {
     };
   }
 
-  async function resourceRequest(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams): Promise<void> {
+  async function resourceRequest(req: Request, res: Response, r: Route, q: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';
     const { info } = r;
     const ns = r.namespace;
@@ -298,7 +325,7 @@ export function createHandler(ctx: HandlerContext) {
           (text) => {
             if (!started) {
               started = true;
-              res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+              res.writeHead(200, { 'Content-Type': 'text/plain' });
             }
             if (text) res.write(text);
           },
@@ -437,7 +464,7 @@ export function createHandler(ctx: HandlerContext) {
     }
   }
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return async function handle(req: Request, res: Response): Promise<void> {
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'https://sandbox');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -450,7 +477,7 @@ export function createHandler(ctx: HandlerContext) {
       if (!user) throw unauthorized();
       const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
       if (path === '/api') {
-        const host = req.headers.host ?? '127.0.0.1';
+        const host = req.headers.host ?? req.headers[':authority'] ?? '127.0.0.1';
         return send(res, 200, {
           kind: 'APIVersions',
           versions: ['v1'],

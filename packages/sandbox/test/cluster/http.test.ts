@@ -1,4 +1,9 @@
-/** The API server over plain HTTPS: concurrency, watches, patch types, errors, GC, kubelet states, service traffic. */
+/**
+ * The API server over plain HTTPS (HTTP/1.1, and HTTP/2 for a client that offers it):
+ * concurrency, watches, patch types, errors, GC, kubelet states, service traffic.
+ */
+import { once } from 'node:events';
+import { type ClientHttp2Session, connect as connectH2, type IncomingHttpHeaders } from 'node:http2';
 import { request } from 'node:https';
 import { api, type Env, eventually, REGISTRY, startEnv, TOKEN, watchEvents } from './helpers.ts';
 
@@ -539,6 +544,66 @@ function followText(path: string): Promise<string> {
     req.end();
   });
 }
+
+test('HTTP/2 for a client that offers it, as kubectl does: bodies, a watch and a followed log as streams of one connection', async () => {
+  const session: ClientHttp2Session = connectH2(env.server.url, { ca: env.ca });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  /** One request on the session, its answer read whole. */
+  const ask = (method: string, path: string, body?: unknown) =>
+    new Promise<{ head: IncomingHttpHeaders; text: string }>((resolve, reject) => {
+      const s = session.request(
+        { ':method': method, ':path': path, ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+        { endStream: body === undefined },
+      );
+      let head: IncomingHttpHeaders = {};
+      let text = '';
+      s.on('response', (h) => (head = h));
+      s.setEncoding('utf8');
+      s.on('data', (c: string) => (text += c));
+      s.on('end', () => resolve({ head, text }));
+      s.on('error', reject);
+      if (body !== undefined) s.end(JSON.stringify(body));
+    });
+  try {
+    await once(session, 'connect');
+    expect(session.alpnProtocol).toBe('h2');
+    const created = await ask('POST', CMS, { metadata: { name: 'h2-a' }, data: { n: '1' } });
+    expect(created.head[':status']).toBe(201);
+    expect(JSON.parse((await ask('GET', `${CMS}/h2-a`)).text).data).toEqual({ n: '1' });
+
+    // A watch: a 200 head without HTTP/1.1's chunked framing (HTTP/2 forbids it), then its events.
+    const watch = session.request({ ':path': `${CMS}?watch=true&fieldSelector=metadata.name%3Dh2-b`, ...auth });
+    const [head] = (await once(watch, 'response')) as [IncomingHttpHeaders];
+    expect(head[':status']).toBe(200);
+    expect(head['transfer-encoding']).toBeUndefined();
+    const event = new Promise<{ type: string; object: { metadata: { name: string } } }>((resolve) => {
+      let buf = '';
+      watch.setEncoding('utf8');
+      watch.on('data', (c: string) => {
+        buf += c;
+        if (buf.includes('\n')) resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))));
+      });
+    });
+    await api(env, 'POST', CMS, { metadata: { name: 'h2-b' } }); // over HTTP/1.1
+    expect(await event).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'h2-b' } } });
+    watch.close();
+
+    // A followed log streams until the container stops (the pod is deleted).
+    await api(env, 'POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'h2-pod' },
+      spec: { containers: [{ name: 'a', image: IMG }] },
+    });
+    await eventually(
+      async () => (await api(env, 'GET', '/api/v1/namespaces/default/pods/h2-pod')).json.status?.containerStatuses?.[0]?.ready,
+    );
+    const followed = ask('GET', '/api/v1/namespaces/default/pods/h2-pod/log?follow=true');
+    await new Promise((r) => setTimeout(r, 200));
+    await api(env, 'DELETE', '/api/v1/namespaces/default/pods/h2-pod');
+    expect((await followed).text).toContain(`starting ${IMG}`);
+  } finally {
+    session.close();
+  }
+});
 
 test('service traffic answers like the Ready pods behind the selector, 503 without any', async () => {
   env.server.behaviours.set({ image: IMG, version: '1.4.2' });
