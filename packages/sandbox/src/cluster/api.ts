@@ -213,10 +213,12 @@ export class Api {
     applyDefaults(resource, obj);
     validate(info, obj, old);
     if (specOf(resource, obj) !== specOf(resource, old)) obj.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    obj.metadata.resourceVersion = old.metadata.resourceVersion;
+    // An update that changes nothing is not written: the API server gives an update's manager
+    // the fields it changed, none here, so not even managedFields move.
+    if (comparable(obj) === comparable(old)) return old;
     if (opts.manager && opts.manager !== 'sandbox-apply')
       recordUpdate(obj, changed, opts.manager, obj.apiVersion, nowIso(), opts.subresource);
-    obj.metadata.resourceVersion = old.metadata.resourceVersion;
-    if (comparable(obj) === comparable(old)) return old;
     if (opts.dryRun) return obj;
     return this.store.put(resource, obj);
   }
@@ -242,10 +244,13 @@ export class Api {
       return this.commit(info, old, applied, body, { ...opts, manager: 'sandbox-apply' });
     }
     if (!old) throw notFound(resource, info.group, name);
+    // Merge and strategic merge copy only what the patch touches: given the stored object, the
+    // rest of the result would be the stored object's own parts, which commit() then changes
+    // (generation, managedFields) in place. A copy keeps the stored object as it was.
     let next: unknown;
     if (type === 'json') next = applyJsonPatch(old, body, info.kind, info.group);
-    else if (type === 'merge') next = mergePatch(old, body);
-    else next = strategicMerge(old, body);
+    else if (type === 'merge') next = mergePatch(clone(old), body);
+    else next = strategicMerge(clone(old), body);
     if (!isRecord(next)) throw badRequest('the patch did not produce an object');
     const obj = next as KObject;
     if (!isRecord(obj.metadata)) obj.metadata = {};

@@ -151,6 +151,32 @@ test('update with a stale resourceVersion gets 409 Conflict; generation moves on
   );
 });
 
+test('a patch that changes nothing is not written, not even its manager; the stored object stays as it was', async () => {
+  const created = (await api(env, 'POST', APPS, deployment('noop', [{ name: 'app', image: IMG }]))).json;
+  await api(env, 'PATCH', `${APPS}/noop`, { metadata: { annotations: { note: 'a' } } }, { contentType: 'application/merge-patch+json' });
+  const before = (await api(env, 'GET', `${APPS}/noop`)).json;
+  // The same annotation and image again, from a manager that has written nothing yet.
+  const same = { metadata: { annotations: { note: 'a' } }, spec: { template: { spec: { containers: [{ name: 'app', image: IMG }] } } } };
+  for (const contentType of ['application/strategic-merge-patch+json', 'application/merge-patch+json']) {
+    const r = await api(env, 'PATCH', `${APPS}/noop?fieldManager=newcomer`, same, { contentType });
+    expect(r.status).toBe(200);
+    expect(r.json.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+  }
+  const after = (await api(env, 'GET', `${APPS}/noop`)).json;
+  expect(after.metadata.managedFields.map((f: { manager: string }) => f.manager)).not.toContain('newcomer');
+  // A change is written, with its manager, and its generation moves on the new object only.
+  const changed = await api(
+    env,
+    'PATCH',
+    `${APPS}/noop?fieldManager=newcomer`,
+    { spec: { replicas: 3 } },
+    { contentType: 'application/merge-patch+json' },
+  );
+  expect(changed.json.metadata.generation).toBe(created.metadata.generation + 1);
+  expect(changed.json.metadata.managedFields.map((f: { manager: string }) => f.manager)).toContain('newcomer');
+  expect(after.metadata.generation).toBe(created.metadata.generation);
+});
+
 test('strategic merge patch merges containers and env by name; merge patch replaces lists; JSON patch', async () => {
   const d = deployment('smp', [
     {
