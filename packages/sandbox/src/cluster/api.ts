@@ -41,10 +41,17 @@ function specOf(resource: string, o: KObject): string {
   return JSON.stringify(o.spec ?? null);
 }
 
-function comparable(o: KObject): string {
+/** The comparable form of stored objects, which are never changed once stored (Store.put). */
+const comparableOfStored = new WeakMap<KObject, string>();
+
+function comparable(o: KObject, stored = false): string {
+  const known = stored ? comparableOfStored.get(o) : undefined;
+  if (known !== undefined) return known;
   const { managedFields, resourceVersion: _r, ...meta } = o.metadata;
   const fields = managedFields?.map(({ time: _t, ...e }) => e);
-  return JSON.stringify({ ...o, metadata: meta, fields });
+  const text = JSON.stringify({ ...o, metadata: meta, fields });
+  if (stored) comparableOfStored.set(o, text);
+  return text;
 }
 
 export class Api {
@@ -216,7 +223,7 @@ export class Api {
     obj.metadata.resourceVersion = old.metadata.resourceVersion;
     // An update that changes nothing is not written: the API server gives an update's manager
     // the fields it changed, none here, so not even managedFields move.
-    if (comparable(obj) === comparable(old)) return old;
+    if (comparable(obj) === comparable(old, true)) return old;
     if (opts.manager && opts.manager !== 'sandbox-apply')
       recordUpdate(obj, changed, opts.manager, obj.apiVersion, nowIso(), opts.subresource);
     if (opts.dryRun) return obj;
@@ -332,7 +339,7 @@ export class Api {
     if (!cur) return undefined;
     const next = clone(cur) as T;
     fn(next);
-    if (comparable(next) === comparable(cur)) return cur as T;
+    if (comparable(next) === comparable(cur, true)) return cur as T;
     if (specOf(resource, next) !== specOf(resource, cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     return this.store.put(resource, next) as T;
   }

@@ -64,8 +64,16 @@ function badRequest(message: string): ApiError {
   return new ApiError(statusOf(400, 'BadRequest', message));
 }
 
+const imageIds = new Map<string, string>();
+
+/** The imageID a container status shows (a pod's status is rebuilt on every change). */
 function imageId(image: string): string {
-  return `${repositoryOf(image)}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+  let id = imageIds.get(image);
+  if (id === undefined) {
+    id = `${repositoryOf(image)}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+    imageIds.set(image, id);
+  }
+  return id;
 }
 
 export class Kubelet {

@@ -114,6 +114,13 @@ function sendError(res: Response, e: unknown): void {
   else res.end();
 }
 
+/** The API server's list order: by namespace/name as bytes, the order of etcd's keys. */
+function byKey(a: KObject, b: KObject): number {
+  const x = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
+  const y = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function wantsTable(accept: string | undefined): boolean {
   return !!accept && /as=Table/.test(accept);
 }
@@ -202,9 +209,7 @@ export function createHandler(ctx: HandlerContext) {
     return api.store
       .list(r.info.name, r.info.namespaced ? r.namespace : undefined)
       .filter((o) => matchRequirements(labelReqs, o.metadata.labels) && matchFields(fieldReqs, o))
-      .sort((a, b) =>
-        ((a.metadata.namespace ?? '') + '/' + a.metadata.name).localeCompare((b.metadata.namespace ?? '') + '/' + b.metadata.name!),
-      );
+      .sort((a, b) => byKey(a, b));
   }
 
   function watch(req: Request, res: Response, r: Route, q: URLSearchParams): void {

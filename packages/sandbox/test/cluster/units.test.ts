@@ -1,9 +1,10 @@
-/** Pure parts of the API server: strategic merge directives, selectors, template hashes, ages, protobuf decoding. */
+/** Pure parts of the API server: strategic merge directives, selectors, template hashes, ages, protobuf decoding, copies. */
 import { podTemplateHash } from '../../src/cluster/controller.ts';
 import { fieldSet, strategicMerge } from '../../src/cluster/patch.ts';
 import { decodeProtobuf } from '../../src/cluster/protobuf.ts';
 import { matchRequirements, parseLabelSelector, selectorString } from '../../src/cluster/selectors.ts';
 import { humanDuration } from '../../src/cluster/table.ts';
+import { clone } from '../../src/cluster/types.ts';
 import { validImageReference } from '../../src/cluster/validation.ts';
 
 test('strategic merge: $setElementOrder, $retainKeys, $deleteFromPrimitiveList, $patch replace, null deletes', () => {
@@ -119,4 +120,25 @@ test('protobuf request bodies decode to the JSON shape', () => {
   );
   expect(dep.spec).toEqual({ replicas: 0 });
   expect(() => decodeProtobuf(Buffer.from('{}'))).toThrow(/protobuf/);
+});
+
+test('clone copies JSON data deeply: nothing of the copy is shared with the original', () => {
+  const original = {
+    metadata: { name: 'web', labels: { app: 'web' }, finalizers: ['a'], generation: 2, deletionTimestamp: null },
+    spec: { replicas: 1, paused: false, template: { spec: { containers: [{ name: 'app', ports: [{ containerPort: 80 }] }] } } },
+    status: { conditions: [] as unknown[], note: undefined },
+  };
+  const copy = clone(original);
+  expect(copy).toStrictEqual(original); // the same keys (an undefined one too) and values
+  copy.metadata.labels.app = 'changed';
+  copy.metadata.finalizers.push('b');
+  copy.spec.template.spec.containers[0]!.ports[0]!.containerPort = 8080;
+  copy.status.conditions.push({ type: 'Available' });
+  expect(original.metadata.labels.app).toBe('web');
+  expect(original.metadata.finalizers).toEqual(['a']);
+  expect(original.spec.template.spec.containers[0]!.ports[0]!.containerPort).toBe(80);
+  expect(original.status.conditions).toEqual([]);
+  expect(clone('text')).toBe('text');
+  expect(clone(null)).toBeNull();
+  expect(clone([1, [2, { x: 3 }]])).toEqual([1, [2, { x: 3 }]]);
 });
