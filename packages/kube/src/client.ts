@@ -1,8 +1,8 @@
 /**
- * A small JSON client for the Kubernetes API over Node's own `node:https`: requests carry plain
- * wire JSON (no typed-model round trip, so a pod template copied for a rollback is sent back
- * exactly as the server gave it), and watches are read as the API server streams them, one JSON
- * event per line.
+ * A small JSON client for the Kubernetes API over Node's own `node:https` and `node:http2`:
+ * requests carry plain wire JSON (no typed-model round trip, so a pod template copied for a
+ * rollback is sent back exactly as the server gave it), and watches are read as the API server
+ * streams them, one JSON event per line.
  *
  * Loading (issue 15): client-node's index, and its KubeConfig alike, evaluate the whole
  * generated API (a 3.5 MB chunk in the bundle), and its Watch and RequestContext bring undici
@@ -10,13 +10,16 @@
  * and the cluster CA on one keep-alive agent itself. Only a kubeconfig loads client-node, whose
  * KubeConfig still does the TLS and the authentication of kubeconfig users (client
  * certificates, exec plugins, proxies) through `applyToHTTPSOptions`. Every request of a client
- * shares one agent, so connections are kept alive.
+ * shares one agent, so connections are kept alive; a token source's client carries them all on
+ * one HTTP/2 connection when the server speaks HTTP/2 (http2.ts).
  */
-import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Agent as PlainAgent, request as plainRequest, STATUS_CODES } from 'node:http';
 import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import { errorMessage, type Logger, parseRetryAfter, retry, UserError } from '@tripo04os/common';
+import { Http2Origin } from './http2.ts';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 
@@ -32,6 +35,8 @@ export interface KubeAuth {
   server: string;
   /** The agent (TLS, keep-alive, proxy) and headers (a token, refreshed as needed) of one request. */
   options(): Promise<{ agent: HttpAgent; headers: OutgoingHttpHeaders; auth?: string }>;
+  /** One HTTP/2 connection for every request, when the server speaks HTTP/2 (the agent's otherwise). */
+  h2?: Http2Origin;
 }
 
 /** An HTTP answer read whole. */
@@ -41,9 +46,25 @@ interface Answer {
   text: string;
 }
 
+/** The head of an answer and its body, over HTTP/1.1 or HTTP/2 alike. */
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+}
+
+/** How one request is watched over: at most `timeoutMs` without a byte, then `onTimeout`. */
+interface Handlers {
+  timeoutMs: number;
+  onTimeout: () => void;
+  onResponse: (reply: Reply) => void;
+  onError: (err: Error) => void;
+}
+
 /**
- * Starts one request (not yet ended) with the agent, headers and credentials `auth` gives it.
- * A body carries its Content-Length: Node frames a body of DELETE (and GET) only with one.
+ * Sends one request with the headers and credentials `auth` gives it, over the client's HTTP/2
+ * connection when there is one, and returns how to give it up (with an error, `onError` is
+ * told). A body carries its Content-Length: Node frames a body of DELETE (and GET) only with one.
  */
 async function start(
   auth: KubeAuth,
@@ -51,19 +72,27 @@ async function start(
   url: URL,
   headers: OutgoingHttpHeaders,
   body: string | undefined,
-  onResponse: (res: IncomingMessage) => void,
-): Promise<ClientRequest> {
+  h: Handlers,
+): Promise<(err?: Error) => void> {
   const o = await auth.options();
-  return (url.protocol === 'http:' ? plainRequest : tlsRequest)(
+  const all = { ...o.headers, ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) };
+  const stream = await auth.h2?.request({ ...all, ':method': method, ':path': url.pathname + url.search }, body !== undefined, h.timeoutMs);
+  if (stream) {
+    stream.setTimeout(h.timeoutMs, h.onTimeout);
+    stream.on('error', h.onError);
+    stream.on('response', (head) => h.onResponse({ status: Number(head[':status']), headers: head, body: stream }));
+    if (body !== undefined) stream.end(body);
+    return (err) => stream.destroy(err);
+  }
+  const req = (url.protocol === 'http:' ? plainRequest : tlsRequest)(
     url,
-    {
-      method,
-      agent: o.agent,
-      headers: { ...o.headers, ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
-      ...(o.auth ? { auth: o.auth } : {}),
-    },
-    onResponse,
+    { method, agent: o.agent, headers: all, ...(o.auth ? { auth: o.auth } : {}) },
+    (res) => h.onResponse({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
   );
+  req.setTimeout(h.timeoutMs, h.onTimeout);
+  req.on('error', h.onError);
+  req.end(body);
+  return (err) => req.destroy(err);
 }
 
 /** One request, its answer read whole (`timeoutMs`: at most that long without a byte). */
@@ -76,16 +105,18 @@ async function send(
   timeoutMs = 60_000,
 ): Promise<Answer> {
   const answer = Promise.withResolvers<Answer>();
-  const req = await start(auth, method, url, headers, body, (res) => {
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (text += c));
-    res.on('end', () => answer.resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    res.on('error', answer.reject);
+  const cancel = await start(auth, method, url, headers, body, {
+    timeoutMs,
+    onTimeout: () => cancel(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    onResponse: (res) => {
+      let text = '';
+      res.body.setEncoding('utf8');
+      res.body.on('data', (c: string) => (text += c));
+      res.body.on('end', () => answer.resolve({ status: res.status, headers: res.headers, text }));
+      res.body.on('error', answer.reject);
+    },
+    onError: answer.reject,
   });
-  req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-  req.on('error', answer.reject);
-  req.end(body);
   return answer.promise;
 }
 
@@ -236,9 +267,11 @@ export class KubeClient {
           "check that the kubeconfig user's token, client certificate or exec plugin is current (not expired or revoked) and meant for this cluster",
       });
     }
-    // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token. One
-    // secure context for every connection: given the CA itself, each would parse it again.
-    const agent = new TlsAgent({ secureContext: createSecureContext({ ca: Buffer.from(access.caData, 'base64') }), keepAlive: true });
+    // As KubeConfig sets up a cluster with certificate-authority-data and a bearer token, over
+    // one HTTP/2 connection when the server speaks it (as kubectl). One secure context for every
+    // connection: given the CA itself, each would parse it again.
+    const secureContext = createSecureContext({ ca: Buffer.from(access.caData, 'base64') });
+    const agent = new TlsAgent({ secureContext, keepAlive: true });
     const auth: KubeAuth = {
       server: access.server,
       options: async () => {
@@ -246,6 +279,7 @@ export class KubeClient {
         maskToken(headers);
         return { agent, headers };
       },
+      ...(new URL(access.server).protocol === 'https:' ? { h2: new Http2Origin(access.server, secureContext, agent) } : {}),
     };
     const identity = async () => {
       try {
@@ -356,10 +390,10 @@ export class KubeClient {
     const url = this.url(path, { ...query, watch: 'true' });
     this.requests++;
     let finished = false;
-    let req: ClientRequest | undefined;
+    let cancel: ((err?: Error) => void) | undefined;
     const stop = () => {
       finished = true;
-      req?.destroy();
+      cancel?.();
     };
     const end = (err: unknown) => {
       if (finished) return;
@@ -368,47 +402,48 @@ export class KubeClient {
     };
     const opened = Promise.withResolvers<() => void>();
     try {
-      req = await start(this.auth, 'GET', url, { Accept: 'application/json' }, undefined, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          const status = res.statusCode ?? 0;
-          end(Object.assign(new Error(STATUS_CODES[status] ?? `HTTP ${status}`), { statusCode: status }));
-          return opened.resolve(stop);
-        }
-        let rest = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          rest += chunk;
-          let nl = rest.indexOf('\n');
-          while (nl >= 0 && !finished) {
-            const line = rest.slice(0, nl).trim();
-            rest = rest.slice(nl + 1);
-            nl = rest.indexOf('\n');
-            if (!line) continue;
-            let event: WatchEvent<T>;
-            try {
-              event = JSON.parse(line) as WatchEvent<T>;
-            } catch {
-              continue; // as client-node's Watch: a line that is not JSON is skipped
-            }
-            onEvent({ type: event.type, object: event.object });
+      cancel = await start(this.auth, 'GET', url, { Accept: 'application/json' }, undefined, {
+        timeoutMs: idleMs,
+        onTimeout: () => end(Object.assign(new Error(`the watch was idle for ${idleMs} ms`), { name: 'TimeoutError' })),
+        onError: (err) => {
+          end(err);
+          opened.resolve(stop);
+        },
+        onResponse: (res) => {
+          if (res.status !== 200) {
+            res.body.resume();
+            end(Object.assign(new Error(STATUS_CODES[res.status] ?? `HTTP ${res.status}`), { statusCode: res.status }));
+            return opened.resolve(stop);
           }
-        });
-        res.on('end', () => end(null));
-        res.on('error', end);
-        res.on('close', () => end(null));
-        opened.resolve(stop);
+          let rest = '';
+          res.body.setEncoding('utf8');
+          res.body.on('data', (chunk: string) => {
+            rest += chunk;
+            let nl = rest.indexOf('\n');
+            while (nl >= 0 && !finished) {
+              const line = rest.slice(0, nl).trim();
+              rest = rest.slice(nl + 1);
+              nl = rest.indexOf('\n');
+              if (!line) continue;
+              let event: WatchEvent<T>;
+              try {
+                event = JSON.parse(line) as WatchEvent<T>;
+              } catch {
+                continue; // as client-node's Watch: a line that is not JSON is skipped
+              }
+              onEvent({ type: event.type, object: event.object });
+            }
+          });
+          res.body.on('end', () => end(null));
+          res.body.on('error', end);
+          res.body.on('close', () => end(null));
+          opened.resolve(stop);
+        },
       });
     } catch (err) {
-      end(err); // no credentials for it
+      end(err); // no credentials for it, or no connection
       return stop;
     }
-    req.setTimeout(idleMs, () => end(Object.assign(new Error(`the watch was idle for ${idleMs} ms`), { name: 'TimeoutError' })));
-    req.on('error', (err) => {
-      end(err);
-      opened.resolve(stop);
-    });
-    req.end();
     return opened.promise;
   }
 }

@@ -1,15 +1,19 @@
 /**
- * KubeClient's transport over node:https, against a local HTTPS server with the sandbox's
- * certificates: the bearer token and the cluster CA of a token source, a kubeconfig's
- * credentials, bodies on every method, kept-alive connections, retries, and watches read as
- * the API server streams them (lines split across chunks, refused, idle, stopped).
+ * KubeClient's transport over node:https and node:http2, against two local servers with the
+ * sandbox's certificates, one that speaks HTTP/1.1 only and one that also speaks HTTP/2 (as an
+ * API server does): the bearer token and the cluster CA of a token source, a kubeconfig's
+ * credentials, bodies on every method, one connection for many requests, retries, and watches
+ * read as the API server streams them (lines split across chunks, refused, idle, stopped).
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { recordingLogger, UserError } from '@tripo04os/common';
 import { sandboxEnv } from '@tripo04os/sandbox/testing';
@@ -19,53 +23,74 @@ import { KubeApiError, KubeClient, type WatchEvent } from '../src/client.ts';
 interface Seen {
   method: string;
   url: string;
+  httpVersion: string;
   authorization?: string;
   contentLength?: string;
   body: string;
 }
 
-let server: Server;
+let h1: Server;
+let h2: Http2SecureServer;
+/** The URL of the server the tests of a describe block talk to. */
 let base: string;
+const bases = new Map<Server | Http2SecureServer, string>();
 let caPem: string;
 const seen: Seen[] = [];
 let connections = 0;
-/** What the server does with the next request to a path; default: 200 with {"ok":true}. */
+/**
+ * What the server does with the next request to a path; default: 200 with {"ok":true}. An
+ * HTTP/2 request comes through Node's compatibility API, which answers as a ServerResponse does.
+ */
 const handlers = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (c: string) => (body += c));
+  req.on('end', () => {
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      httpVersion: req.httpVersion,
+      body,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      ...(req.headers['content-length'] ? { contentLength: req.headers['content-length'] } : {}),
+    });
+    const path = (req.url ?? '').replace(/\?.*/, '');
+    const h = handlers.get(path);
+    if (h) return h(req, res);
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+  });
+}
 
 beforeAll(async () => {
   const pki = dirname(sandboxEnv().SANDBOX_CA_FILE);
   caPem = readFileSync(join(pki, 'ca.crt'), 'utf8');
-  server = createServer({ cert: readFileSync(join(pki, 'server.crt')), key: readFileSync(join(pki, 'server.key')) }, (req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        body,
-        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-        ...(req.headers['content-length'] ? { contentLength: req.headers['content-length'] } : {}),
-      });
-      const path = (req.url ?? '').replace(/\?.*/, '');
-      const h = handlers.get(path);
-      if (h) return h(req, res);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
-    });
-  });
-  server.on('secureConnection', () => connections++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tls = { cert: readFileSync(join(pki, 'server.crt')), key: readFileSync(join(pki, 'server.key')) };
+  h1 = createServer(tls, handle);
+  h2 = createSecureServer({ ...tls, allowHTTP1: true }, (req, res) => handle(req as never, res as never));
+  for (const s of [h1, h2]) {
+    s.on('secureConnection', () => connections++);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    bases.set(s, `https://127.0.0.1:${(s.address() as AddressInfo).port}`);
+  }
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  h1.closeAllConnections();
+  await Promise.all([h1, h2].map((s) => new Promise((r) => s.close(r))));
 });
 
 const tokenClient = async (logger = recordingLogger(), token = () => Promise.resolve('tok-1')) =>
   KubeClient.connect({ kind: 'token', server: base, caData: Buffer.from(caPem).toString('base64'), token }, logger);
 
-describe('KubeClient over node:https', () => {
+describe.each([
+  ['a server that speaks HTTP/1.1 only', () => h1, '1.1'],
+  ['a server that speaks HTTP/2', () => h2, '2.0'],
+] as const)('KubeClient and %s', (_name, which, version) => {
+  beforeAll(() => {
+    base = bases.get(which()) as string;
+  });
+
   it('sends the bearer token over TLS with the given CA, masks it, and keeps one connection for many requests', async () => {
     const logger = recordingLogger();
     const client = await tokenClient(logger);
@@ -73,8 +98,8 @@ describe('KubeClient over node:https', () => {
     const before = connections;
     for (let i = 0; i < 3; i++)
       expect(await client.request('GET', '/api/v1/namespaces/a', { query: { limit: 5, skip: undefined } })).toEqual({ ok: true });
-    expect(connections - before).toBe(1);
-    expect(seen.map((s) => s.url)).toEqual(Array(3).fill('/api/v1/namespaces/a?limit=5'));
+    expect(connections - before).toBe(1); // over HTTP/1.1, the connection that asked for h2
+    expect(seen.map((s) => [s.url, s.httpVersion])).toEqual(Array(3).fill(['/api/v1/namespaces/a?limit=5', version]));
     expect(seen.every((s) => s.authorization === 'Bearer tok-1')).toBe(true);
     expect(logger.masked).toEqual(['tok-1']);
     expect(client.requests).toBe(3);
@@ -215,9 +240,9 @@ describe('KubeClient over node:https', () => {
 
     const done: unknown[] = [];
     const closed = new Promise<void>((r) => {
-      handlers.set('/stopped', (req, res) => {
+      handlers.set('/stopped', (_req, res) => {
         res.writeHead(200).write('');
-        req.socket.on('close', () => r());
+        res.on('close', () => r());
       });
     });
     const stop = await client.watch(
@@ -227,7 +252,7 @@ describe('KubeClient over node:https', () => {
       (err) => done.push(err),
     );
     stop();
-    await closed; // the server sees the connection go
+    await closed; // the server sees the request go (its connection, or its HTTP/2 stream)
     await new Promise((r) => setTimeout(r, 50));
     expect(done).toEqual([]);
     open?.end();
@@ -249,10 +274,81 @@ describe('KubeClient over node:https', () => {
     await client.request('GET', '/api');
     await client.request('DELETE', '/api/x', { body: { a: 1 } });
     expect(connections - before).toBe(1);
-    expect(seen.map((s) => [s.method, s.authorization, s.body])).toEqual([
-      ['GET', 'Bearer kc-token', ''],
-      ['DELETE', 'Bearer kc-token', '{"a":1}'],
+    expect(seen.map((s) => [s.method, s.authorization, s.body, s.httpVersion])).toEqual([
+      ['GET', 'Bearer kc-token', '', '1.1'],
+      ['DELETE', 'Bearer kc-token', '{"a":1}', '1.1'],
     ]);
     expect(logger.masked).toContain('kc-token');
+  });
+});
+
+describe('KubeClient over HTTP/2', () => {
+  beforeAll(() => {
+    base = bases.get(h2) as string;
+  });
+
+  it('carries 20 parallel requests and a watch on one connection', async () => {
+    const client = await tokenClient();
+    handlers.set('/api/v1/namespaces/b/pods', (_req, res) => {
+      res.writeHead(200).write('');
+      setTimeout(() => res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'p' } } })}\n`), 20);
+    });
+    seen.length = 0;
+    const before = connections;
+    const event = Promise.withResolvers<string>();
+    const stop = await client.watch<{ metadata: { name: string } }>(
+      '/api/v1/namespaces/b/pods',
+      {},
+      (e) => event.resolve(`${e.type} ${e.object.metadata.name}`),
+      event.reject,
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.request('PATCH', `/apis/apps/v1/namespaces/b/deployments/d${i}`, { body: { i } })),
+    );
+    expect(await event.promise).toBe('ADDED p');
+    stop();
+    expect(answers).toEqual(Array(20).fill({ ok: true }));
+    expect(connections - before).toBe(1);
+    expect(seen).toHaveLength(21);
+    expect(seen.every((s) => s.httpVersion === '2.0' && s.authorization === 'Bearer tok-1')).toBe(true);
+    expect(seen.filter((s) => s.method === 'PATCH').map((s) => JSON.parse(s.body).i)).toEqual(
+      expect.arrayContaining(Array.from({ length: 20 }, (_, i) => i)),
+    );
+  });
+
+  it('opens a new connection after the server sends GOAWAY, and the next request is answered', async () => {
+    const client = await tokenClient();
+    handlers.set('/bye', (req, res) => {
+      res.writeHead(200).end('{"bye":true}');
+      (req as unknown as Http2ServerRequest).stream.session?.goaway();
+    });
+    const before = connections;
+    expect(await client.request('GET', '/bye')).toEqual({ bye: true });
+    expect(await client.request('GET', '/after')).toEqual({ ok: true });
+    expect(connections - before).toBe(2);
+  });
+
+  it('keeps the process alive while a request is open, and not once the connection is idle', async () => {
+    handlers.set('/slow', (_req, res) => {
+      setTimeout(() => res.writeHead(200).end('{"slow":true}'), 300);
+    });
+    const client = pathToFileURL(fileURLToPath(new URL('../src/client.ts', import.meta.url))).href;
+    const script = `
+      const { KubeClient } = await import(${JSON.stringify(client)});
+      const logger = { info() {}, warning() {}, debug() {}, error() {}, mask() {}, group: (_n, fn) => fn() };
+      const c = await KubeClient.connect({ kind: 'token', server: process.env.BASE, caData: process.env.CA, token: async () => 't' }, logger);
+      console.log(JSON.stringify(await c.request('GET', '/slow')));
+    `;
+    const child = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+      const p = execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { env: { ...process.env, BASE: base, CA: Buffer.from(caPem).toString('base64') }, timeout: 30_000 },
+        (_err, stdout, stderr) => resolve({ code: p.exitCode, signal: p.signalCode, stdout, stderr }),
+      );
+    });
+    // Exit 13 would be a request left unsettled (the connection did not hold the process);
+    // a SIGTERM from the timeout, an idle connection holding it open.
+    expect(child).toMatchObject({ code: 0, signal: null, stdout: '{"slow":true}\n' });
   });
 });
