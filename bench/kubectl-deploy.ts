@@ -86,7 +86,9 @@ spec:
     const times = copies.map((): number[] => []);
     const phases = copies.map((): number[] => []);
     for (let run = 0; run < runs; run++) {
-      for (const [c, copy] of copies.entries()) {
+      // Each copy goes first in every other run, so neither always follows the other.
+      const order = run % 2 === 0 ? [...copies.entries()] : [...copies.entries()].reverse();
+      for (const [c, copy] of order) {
         const { ns, names } = setup(n);
         const r = await runAction({
           action: copy,
