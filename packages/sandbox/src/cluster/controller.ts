@@ -52,9 +52,22 @@ function withoutHash(t: PodTemplateSpec): PodTemplateSpec {
   return c;
 }
 
+/** The canonical text of templates already seen: templates of stored objects never change. */
+const templateTexts = new WeakMap<PodTemplateSpec, string>();
+
+/** canonical(withoutHash(t)), what a template is compared and hashed by. */
+function templateText(t: PodTemplateSpec): string {
+  let text = templateTexts.get(t);
+  if (text === undefined) {
+    text = canonical(withoutHash(t));
+    templateTexts.set(t, text);
+  }
+  return text;
+}
+
 /** FNV-1a 32 of the template, encoded like rand.SafeEncodeString. */
 export function podTemplateHash(t: PodTemplateSpec, collisionCount = 0): string {
-  const text = canonical(withoutHash(t)) + (collisionCount ? String(collisionCount) : '');
+  const text = templateText(t) + (collisionCount ? String(collisionCount) : '');
   let h = 0x811c9dc5;
   for (const b of Buffer.from(text)) {
     h ^= b;
@@ -64,7 +77,7 @@ export function podTemplateHash(t: PodTemplateSpec, collisionCount = 0): string 
 }
 
 function templatesEqual(a: PodTemplateSpec, b: PodTemplateSpec): boolean {
-  return canonical(withoutHash(a)) === canonical(withoutHash(b));
+  return templateText(a) === templateText(b);
 }
 
 function revisionOf(o: KObject): number {
