@@ -50,6 +50,10 @@ export class Http2Origin {
   private open(timeoutMs: number): Promise<Session | undefined> {
     const host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
     const opened = Promise.withResolvers<Session | undefined>();
+    /** Lets the next request open a new connection (this one failed, closed or went away). */
+    const forget = () => {
+      if (this.current === opened.promise) this.current = undefined;
+    };
     const socket = connectTls({
       host,
       port: Number(this.url.port) || 443,
@@ -58,7 +62,7 @@ export class Http2Origin {
       ALPNProtocols: ['h2', 'http/1.1'],
     });
     const failed = (err: Error) => {
-      this.current = undefined;
+      forget();
       opened.reject(err);
     };
     socket.once('error', failed);
@@ -70,21 +74,17 @@ export class Http2Origin {
       socket.setTimeout(0);
       if (socket.alpnProtocol !== 'h2') {
         this.http1 = true;
-        this.current = undefined;
+        forget();
         handOver(this.agent, socket);
         return opened.resolve(undefined);
       }
       const session = new Session(connectH2(this.url.origin, { createConnection: () => socket }));
-      const forget = () => {
-        if (this.current === promise) this.current = undefined;
-      };
       session.h2.on('goaway', forget);
       session.h2.on('close', forget);
       session.h2.on('error', forget);
       opened.resolve(session);
     });
-    const promise = opened.promise;
-    return promise;
+    return opened.promise;
   }
 }
 
