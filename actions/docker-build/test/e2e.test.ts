@@ -37,6 +37,8 @@ let dockerConfig: string;
 let authFile: string;
 const suffix = Date.now().toString(36);
 const repoName = (name: string) => `e2e-${name}-${suffix}`;
+/** A push in the log: `docker push`, or one through the Engine API. */
+const PUSHED = /^(\$ docker push |Pushing \S+ \(Docker Engine API at )/m;
 
 beforeAll(async () => {
   const info = await exec('docker', ['info', '--format', '{{.ServerVersion}}']).catch(() => ({
@@ -395,8 +397,12 @@ describe('the login and the build (issue 15: a build that needs no registry runs
     const r = await run({ repository: repoName('beside'), builder: 'docker', tags: 'type=sha' }, where);
     if (r.exitCode !== 0) throw new Error(explain(r));
     expect(at(r.log, 'Successfully built')).toBeLessThan(at(r.log, '$ docker login'));
-    expect(at(r.log, 'Login Succeeded')).toBeLessThan(at(r.log, '$ docker push'));
-    expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${repoName('beside')}:sha-${HEAD_SHA.slice(0, 7)}`)).toBe(o(r, 'digest'));
+    const ref = `${env.SANDBOX_REGISTRY}/${repoName('beside')}:sha-${HEAD_SHA.slice(0, 7)}`;
+    // The push goes through the Engine API with the ECR token: no `docker push` process.
+    expect(at(r.log, 'Login Succeeded')).toBeLessThan(at(r.log, `Pushing ${ref} (Docker Engine API at /var/run/docker.sock)`));
+    expect(r.log).not.toContain('$ docker push');
+    expect(r.log).toMatch(new RegExp(`^sha-${HEAD_SHA.slice(0, 7)}: digest: sha256:[0-9a-f]{64} size: \\d+$`, 'm'));
+    expect(await registryDigest(ref)).toBe(o(r, 'digest'));
     expectNoLeak(r);
   });
 
@@ -425,7 +431,7 @@ describe('the login and the build (issue 15: a build that needs no registry runs
     expect(r.errors[0]).toMatch(/ECR (GetAuthorizationToken|DescribeRepositories)/);
     expect(r.log).toContain('Successfully built');
     expect(r.log).not.toContain('$ docker login');
-    expect(r.log).not.toContain('$ docker push');
+    expect(r.log).not.toMatch(PUSHED);
   });
 
   test('a release whose latest depends on the tags in the repository opens the registry first: refused, nothing is built', async () => {
@@ -460,7 +466,7 @@ describe('the login and the build (issue 15: a build that needs no registry runs
     expect(r.exitCode).toBe(1);
     expect(r.errors).toEqual([expect.stringMatching(new RegExp(`^docker login to ${env.SANDBOX_REGISTRY} failed: `))]);
     expect(r.log).toContain('Successfully built');
-    expect(r.log).not.toContain('$ docker push');
+    expect(r.log).not.toMatch(PUSHED);
     await expect(registryDigest(`${image}:sha-${HEAD_SHA.slice(0, 7)}`)).rejects.toThrow();
     expect(r.log).not.toContain('not-the-password');
   });
@@ -620,8 +626,8 @@ describe('partial failures and transient faults (a faulty proxy in front of the 
       expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${name}:sha-${HEAD_SHA.slice(0, 7)}`)).toBe(o(r, 'digest'));
       await expect(registryDigest(`${env.SANDBOX_REGISTRY}/${name}:main`)).rejects.toThrow(/manifest unknown|not found/i);
       expect(r.summary).toContain('Not moved');
-      // The image was uploaded once: one docker push, the other tag a manifest PUT.
-      expect(r.log.match(/^\$ docker push /gm)).toHaveLength(1);
+      // The image was uploaded once: one push, the other tag a manifest PUT.
+      expect(r.log.match(new RegExp(PUSHED, 'gm'))).toHaveLength(1);
       expectNoLeak(r);
     } finally {
       proxy.server.close();
@@ -643,6 +649,8 @@ describe('partial failures and transient faults (a faulty proxy in front of the 
       const r = await build({ image, ...creds(), builder: 'docker', push: 'true' });
       if (r.exitCode !== 0) throw new Error(explain(r));
       expect(resets).toBe(1);
+      // The daemon's EOF came in the Engine API's stream, as `docker push` would print it.
+      expect(r.log.match(/^Pushing \S+ \(Docker Engine API at /gm)).toHaveLength(2);
       expect(r.warnings).toEqual([expect.stringMatching(/^docker push .+ failed \(attempt 1\), retrying in \d+ ms: .*\bEOF$/)]);
       expect(await registryDigest(`${env.SANDBOX_REGISTRY}/${name}:main`)).toBe(o(r, 'digest'));
     } finally {

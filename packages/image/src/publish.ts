@@ -115,7 +115,8 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       try {
         if (o.gate && o.isMutable(ref))
           log.warning(`${ref} moves before the scan: ${repositoryOfRef(ref)} gets no immutable tag to upload under (add type=sha)`);
-        const reported = o.builder === 'buildx' ? o.uploadedByBuild?.digest : await pushReference(o.builder, ref, o.driver);
+        const reported =
+          o.builder === 'buildx' ? o.uploadedByBuild?.digest : await pushReference(o.builder, ref, o.driver, o.credentials(registry));
         const digest = reported ?? (await clientOf(registry).manifestDigest(path, tagOfRef(ref)));
         if (!digest) throw new Error('pushed, but the registry has no manifest for it');
         manifests.set(repositoryOfRef(ref), { digest });

@@ -5,6 +5,7 @@
  * runs are in actions/docker-build/test/e2e.test.ts.
  */
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from '@jest/globals';
@@ -198,5 +199,155 @@ describe('tagging an image built before its references were known', () => {
     await expect(
       tagImage('docker', id, ['r:5000/app:2'], { logger: recordingLogger(), env: { ...socketEnv, FAIL_TAG: 'No such image' } }),
     ).rejects.toThrow('docker tag failed: Error response from daemon: No such image');
+  });
+});
+
+describe('pushing through the Engine API', () => {
+  const CREDS = { username: 'AWS', password: 'ecr-t0ken-s3cret' };
+  interface Seen {
+    method?: string;
+    url?: string;
+    auth?: unknown;
+    header?: string;
+  }
+  /** A stand-in Engine API on a unix socket: each push gets the next of `answers` (status, NDJSON lines). */
+  async function engine(answers: Array<{ status?: number; lines: object[] | string }>) {
+    const socket = join(dir, 'engine.sock');
+    const seen: Seen[] = [];
+    const server = createServer((req, res) => {
+      const header = req.headers['x-registry-auth'];
+      seen.push({
+        method: req.method,
+        url: req.url,
+        auth: typeof header === 'string' ? JSON.parse(Buffer.from(header, 'base64').toString()) : undefined,
+      });
+      if (typeof header === 'string') (seen.at(-1) as Seen).header = header;
+      const a = answers[Math.min(seen.filter((s) => s.method).length, answers.length) - 1] ?? { lines: [] };
+      res.writeHead(a.status ?? 200, { 'Content-Type': 'application/json' });
+      if (typeof a.lines === 'string') res.end(a.lines);
+      else {
+        for (const l of a.lines) res.write(`${JSON.stringify(l)}\r\n`);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    return { seen, env: { ...env, DOCKER_CONFIG: dir, DOCKER_HOST: `unix://${socket}` }, close: () => server.close() };
+  }
+  const ok = (tag: string) => [
+    { status: 'The push refers to repository [r:5000/app]' },
+    { status: 'Preparing', progressDetail: {}, id: '5f70bf18a086' },
+    { status: 'Pushing', progressDetail: { current: 512, total: 4096 }, progress: '[=>   ] 512B/4.096kB', id: '5f70bf18a086' },
+    { status: 'Pushed', progressDetail: {}, id: '5f70bf18a086' },
+    { status: `${tag}: digest: ${DIGEST} size: 528` },
+    { progressDetail: {}, aux: { Tag: tag, Digest: DIGEST, Size: 528 } },
+  ];
+
+  test('no CLI process: the credentials go in X-Registry-Auth; the log has the status lines, not the progress bars or the password', async () => {
+    const api = await engine([{ lines: ok('1.2.3') }]);
+    try {
+      const logger = recordingLogger();
+      expect(await pushReference('docker', 'r:5000/app:1.2.3', { logger, env: api.env }, CREDS)).toBe(DIGEST);
+      expect(api.seen).toEqual([
+        expect.objectContaining({
+          method: 'POST',
+          url: '/images/r%3A5000%2Fapp/push?tag=1.2.3',
+          auth: { ...CREDS, serveraddress: 'r:5000' },
+        }),
+      ]);
+      await expect(calls()).rejects.toThrow(); // the stand-in docker never ran
+      expect(logger.lines).toEqual([
+        `Pushing r:5000/app:1.2.3 (Docker Engine API at ${join(dir, 'engine.sock')})`,
+        'The push refers to repository [r:5000/app]',
+        '5f70bf18a086: Preparing',
+        '5f70bf18a086: Pushed',
+        `1.2.3: digest: ${DIGEST} size: 528`,
+      ]);
+      expect(logger.lines.join('\n')).not.toContain(CREDS.password);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('X-Registry-Auth is URL-safe base64 with padding, as the CLI sends it', async () => {
+    const api = await engine([{ lines: ok('1') }]);
+    try {
+      const password = 'ab??>~~';
+      const json = JSON.stringify({ username: 'u', password, serveraddress: 'r:5000' });
+      // Plain base64 of it has '+' or '/' and padding, so the test tells the encodings apart.
+      expect(Buffer.from(json).toString('base64')).toMatch(/[+/].*=$/);
+      await pushReference('docker', 'r:5000/app:1', { logger: recordingLogger(), env: api.env }, { username: 'u', password });
+      const header = api.seen[0]?.header ?? '';
+      expect(header).toMatch(/^[A-Za-z0-9_-]+=+$/);
+      expect(header.length % 4).toBe(0);
+      expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ username: 'u', password, serveraddress: 'r:5000' });
+    } finally {
+      api.close();
+    }
+  });
+
+  test("a transient error in the stream is retried; a refusal fails at once with the daemon's line", async () => {
+    const api = await engine([
+      {
+        lines: [
+          { status: 'Preparing', id: 'a' },
+          { errorDetail: { message: 'received unexpected HTTP status: 503 Service Unavailable' }, error: 'x' },
+        ],
+      },
+      { lines: ok('1') },
+    ]);
+    try {
+      const logger = recordingLogger();
+      expect(await pushReference('docker', 'r:5000/app:1', { logger, env: api.env, retryBaseDelayMs: 5 }, CREDS)).toBe(DIGEST);
+      expect(api.seen.filter((s) => s.method)).toHaveLength(2);
+      expect(logger.lines.filter((l) => l.startsWith('warning:'))).toEqual([
+        expect.stringMatching(
+          /^warning: docker push r:5000\/app:1 failed \(attempt 1\), retrying in \d+ ms: received unexpected HTTP status: 503/,
+        ),
+      ]);
+    } finally {
+      api.close();
+    }
+    const denied = await engine([{ lines: [{ errorDetail: { message: 'denied: not allowed' }, error: 'denied: not allowed' }] }]);
+    try {
+      await expect(
+        pushReference('docker', 'r:5000/app:1', { logger: recordingLogger(), env: denied.env, retryBaseDelayMs: 5 }, CREDS),
+      ).rejects.toThrow('docker push r:5000/app:1 failed: denied: not allowed');
+      expect(denied.seen.filter((s) => s.method)).toHaveLength(1);
+    } finally {
+      denied.close();
+    }
+  });
+
+  test("an answer other than 200 is the daemon's message, as the CLI prints it", async () => {
+    const api = await engine([{ status: 404, lines: '{"message":"An image does not exist locally with the tag: r:5000/app"}' }]);
+    try {
+      await expect(
+        pushReference('docker', 'r:5000/app:1', { logger: recordingLogger(), env: api.env, retryBaseDelayMs: 5 }, CREDS),
+      ).rejects.toThrow(
+        'docker push r:5000/app:1 failed: Error response from daemon: An image does not exist locally with the tag: r:5000/app',
+      );
+    } finally {
+      api.close();
+    }
+  });
+
+  test('`docker push` instead: a socket that does not answer, no credentials, or DOCKER_CONTENT_TRUST (the CLI signs)', async () => {
+    const silent = { ...env, DOCKER_CONFIG: dir, DOCKER_HOST: `unix://${join(dir, 'no.sock')}` };
+    expect(await pushReference('docker', 'r:5000/app:1', { logger: recordingLogger(), env: silent }, CREDS)).toBe(DIGEST);
+    const api = await engine([{ lines: ok('1') }]);
+    try {
+      await pushReference('docker', 'r:5000/app:2', { logger: recordingLogger(), env: api.env });
+      await pushReference('docker', 'r:5000/app:3', { logger: recordingLogger(), env: { ...api.env, DOCKER_CONTENT_TRUST: '1' } }, CREDS);
+      await pushReference(
+        'docker',
+        'r:5000/app:4',
+        { logger: recordingLogger(), env: { ...api.env, DOCKER_CONTENT_TRUST: 'false' } },
+        CREDS,
+      );
+      expect(await calls()).toEqual(['push r:5000/app:1', 'push r:5000/app:2', 'push r:5000/app:3']);
+      expect(api.seen.map((s) => s.url)).toEqual(['/images/r%3A5000%2Fapp/push?tag=4']);
+    } finally {
+      api.close();
+    }
   });
 });
