@@ -1,4 +1,4 @@
-export const id=14;export const ids=[14];export const modules={1014:(t,e,r)=>{r.d(e,{BD:()=>n,run:()=>s.eF,runnerLogger:()=>s.hB,setOutput:()=>s.uH}),r(738),r(6415);var s=r(6976),a=r(3565);function escapeCell(t){return null==t||""===t?"—":String(t).replace(/\|/g,"\\|").replace(/\r?\n/g,"<br>")}function markdownTable(t,e){let r=[`| ${t.map(escapeCell).join(" | ")} |`,`| ${t.map(()=>"---").join(" | ")} |`,...e.map(e=>`| ${t.map((t,r)=>escapeCell(e[r])).join(" | ")} |`)];return`${r.join("\n")}
+export const id=14;export const ids=[14];export const modules={1014:(t,e,r)=>{r.d(e,{BD:()=>n,run:()=>s.eF,runnerLogger:()=>s.hB,setOutput:()=>s.uH}),r(738),r(6415);var s=r(6976),a=r(9618);function escapeCell(t){return null==t||""===t?"—":String(t).replace(/\|/g,"\\|").replace(/\r?\n/g,"<br>")}function markdownTable(t,e){let r=[`| ${t.map(escapeCell).join(" | ")} |`,`| ${t.map(()=>"---").join(" | ")} |`,...e.map(e=>`| ${t.map((t,r)=>escapeCell(e[r])).join(" | ")} |`)];return`${r.join("\n")}
 `}function markdownDetails(t,e){return`<details><summary>${t}</summary>
 
 \`\`\`text
