@@ -25,7 +25,7 @@ import {
   logoutArgs,
   parseBuildxMetadata,
 } from './builders.ts';
-import { registryOf } from './naming.ts';
+import { registryOf, repositoryOfRef, tagOfRef } from './naming.ts';
 import type { RegistryCredentials } from './registry.ts';
 
 export interface DriverOptions {
@@ -314,10 +314,7 @@ async function engineRequest(
 
 /** `POST /images/{id}/tag` on the Engine API's socket; false when it did not answer 201. */
 async function tagThroughSocket(socket: string, imageId: string, ref: string): Promise<boolean> {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const [repo, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
-  const path = `/images/${encodeURIComponent(imageId)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`;
+  const path = `/images/${encodeURIComponent(imageId)}/tag?repo=${encodeURIComponent(repositoryOfRef(ref))}&tag=${encodeURIComponent(tagOfRef(ref))}`;
   try {
     const res = await engineRequest(socket, 'POST', path, { idleTimeoutMs: 10_000 });
     return await new Promise((resolve) => {
@@ -354,9 +351,6 @@ async function pushThroughSocket(
   credentials: RegistryCredentials,
   logger: Logger,
 ): Promise<(ExecResult & { digest?: string }) | undefined> {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const [name, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
   // The CLI's encoding: URL-safe base64 with padding (Go's base64.URLEncoding).
   const auth = Buffer.from(JSON.stringify({ ...credentials, serveraddress: registryOf(ref) }))
     .toString('base64')
@@ -364,9 +358,14 @@ async function pushThroughSocket(
     .replace(/\//g, '_');
   let res: IncomingMessage;
   try {
-    res = await engineRequest(socket, 'POST', `/images/${encodeURIComponent(name)}/push?tag=${encodeURIComponent(tag)}`, {
-      headers: { 'X-Registry-Auth': auth },
-    });
+    res = await engineRequest(
+      socket,
+      'POST',
+      `/images/${encodeURIComponent(repositoryOfRef(ref))}/push?tag=${encodeURIComponent(tagOfRef(ref))}`,
+      {
+        headers: { 'X-Registry-Auth': auth },
+      },
+    );
   } catch {
     return undefined;
   }

@@ -16,6 +16,17 @@ export function isValidRepositoryName(name: string): boolean {
 export { isValidImageName, registryOf, repositoryPathOf } from '@tripo04os/common';
 
 /** One line of the `images` input: an image name and whether it gets the tags. */
+/** `registry/path` of a full reference `registry/path:tag`. */
+export function repositoryOfRef(ref: string): string {
+  const colon = ref.lastIndexOf(':');
+  return colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref;
+}
+
+/** The tag of a full reference (`latest` when it has none). */
+export function tagOfRef(ref: string): string {
+  return ref.slice(repositoryOfRef(ref).length + 1) || 'latest';
+}
+
 export interface ImageLine {
   name: string;
   enable: boolean;

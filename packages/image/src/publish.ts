@@ -17,18 +17,8 @@
 import { errorMessage, type Logger } from '@tripo04os/common';
 import type { Builder } from './builders.ts';
 import { type DriverOptions, pushReference } from './driver.ts';
-import { registryOf, repositoryPathOf } from './naming.ts';
+import { registryOf, repositoryOfRef, repositoryPathOf, tagOfRef } from './naming.ts';
 import { type Manifest, RegistryClient, type RegistryCredentials } from './registry.ts';
-
-/** `registry/path` of a full reference `registry/path:tag`. */
-export function repositoryOfRef(ref: string): string {
-  const colon = ref.lastIndexOf(':');
-  return colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref;
-}
-
-function tagOfRef(ref: string): string {
-  return ref.slice(repositoryOfRef(ref).length + 1);
-}
 
 /** Immutable references first (in their order), then the mutable ones. */
 export function publishOrder(refs: readonly string[], isMutable: (ref: string) => boolean): string[] {
