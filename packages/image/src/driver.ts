@@ -96,20 +96,20 @@ class CommandError extends Error {
   }
 }
 
-/** Streams a command's output into the log, line by line. */
-function streamed(logger: Logger) {
+/** Splits a stream of text into lines as it comes (a command's output, the Engine API's messages). */
+function streamed(onLine: (line: string) => void) {
   let buf = '';
   const push = (chunk: string) => {
     buf += chunk;
     let i = buf.indexOf('\n');
     while (i >= 0) {
-      logger.info(buf.slice(0, i).replace(/\r$/, ''));
+      onLine(buf.slice(0, i).replace(/\r$/, ''));
       buf = buf.slice(i + 1);
       i = buf.indexOf('\n');
     }
   };
   const flush = () => {
-    if (buf) logger.info(buf);
+    if (buf) onLine(buf);
     buf = '';
   };
   return { push, flush };
@@ -122,7 +122,7 @@ async function run(
   extraEnv: Record<string, string> = {},
   input?: string,
 ): Promise<ExecResult> {
-  const out = streamed(o.logger);
+  const out = streamed((line) => o.logger.info(line));
   o.logger.info(`$ ${command} ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   const r = await exec(command, args, {
     env: { ...(o.env ?? process.env), ...extraEnv },
@@ -192,7 +192,7 @@ async function readTrimmed(path: string): Promise<string | undefined> {
 }
 
 /** Retries one push command while its failures look transient. */
-async function pushWithRetry(label: string, o: DriverOptions, once: () => Promise<ExecResult>): Promise<ExecResult> {
+async function pushWithRetry<R extends ExecResult>(label: string, o: DriverOptions, once: () => Promise<R>): Promise<R> {
   try {
     const { value } = await retry(
       async () => {
@@ -373,7 +373,7 @@ async function pushThroughSocket(
   const lines: string[] = [];
   let failure: string | undefined;
   let digest: string | undefined;
-  let body = '';
+  let body = ''; // an error answer's, read whole
   const take = (line: string) => {
     if (!line.trim()) return;
     let m: JsonMessage;
@@ -399,15 +399,12 @@ async function pushThroughSocket(
     lines.push(text);
     logger.info(text);
   };
+  const stream = streamed(take);
   res.setEncoding('utf8');
   try {
     for await (const chunk of res as AsyncIterable<string>) {
-      body += chunk;
-      if (res.statusCode !== 200) continue;
-      for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n')) {
-        take(body.slice(0, i));
-        body = body.slice(i + 1);
-      }
+      if (res.statusCode === 200) stream.push(chunk);
+      else body += chunk;
     }
   } catch (err) {
     failure ??= `the push stream ended early: ${errorMessage(err)}`;
@@ -418,7 +415,7 @@ async function pushThroughSocket(
       message = (JSON.parse(message) as { message?: string }).message ?? message;
     } catch {}
     failure = `Error response from daemon: ${message || `HTTP ${res.statusCode}`}`;
-  } else take(body);
+  } else stream.flush();
   if (failure) {
     logger.info(failure);
     return { code: 1, stdout: lines.join('\n'), stderr: failure };
@@ -471,12 +468,12 @@ export async function pushReference(
     const socket = credentials && !contentTrust(env) ? localDockerSocket(env) : undefined;
     if (socket && credentials) {
       let cli = false; // the socket did not answer: the CLI decides from then on
-      const p = await pushWithRetry(`docker push ${ref}`, o, async () => {
+      const p = await pushWithRetry(`docker push ${ref}`, o, async (): Promise<ExecResult & { digest?: string }> => {
         const r = cli ? undefined : await pushThroughSocket(socket, ref, credentials, o.logger);
         cli = r === undefined;
         return r ?? run('docker', dockerPushArgs(ref), o);
       });
-      return ('digest' in p && typeof p.digest === 'string' ? p.digest : undefined) ?? digestFromPushOutput(p.stdout + p.stderr);
+      return p.digest ?? digestFromPushOutput(p.stdout + p.stderr);
     }
     const p = await pushWithRetry(`docker push ${ref}`, o, () => run('docker', dockerPushArgs(ref), o));
     return digestFromPushOutput(p.stdout + p.stderr);

@@ -15,7 +15,6 @@ export function isValidRepositoryName(name: string): boolean {
 // The reference grammar has one home, @tripo04os/common's image-ref.ts; re-exported for callers of this package.
 export { isValidImageName, registryOf, repositoryPathOf } from '@tripo04os/common';
 
-/** One line of the `images` input: an image name and whether it gets the tags. */
 /** `registry/path` of a full reference `registry/path:tag`. */
 export function repositoryOfRef(ref: string): string {
   const colon = ref.lastIndexOf(':');
@@ -27,6 +26,7 @@ export function tagOfRef(ref: string): string {
   return ref.slice(repositoryOfRef(ref).length + 1) || 'latest';
 }
 
+/** One line of the `images` input: an image name and whether it gets the tags. */
 export interface ImageLine {
   name: string;
   enable: boolean;

@@ -209,7 +209,7 @@ export function createHandler(ctx: HandlerContext) {
     return api.store
       .list(r.info.name, r.info.namespaced ? r.namespace : undefined)
       .filter((o) => matchRequirements(labelReqs, o.metadata.labels) && matchFields(fieldReqs, o))
-      .sort((a, b) => byKey(a, b));
+      .sort(byKey);
   }
 
   function watch(req: Request, res: Response, r: Route, q: URLSearchParams): void {
