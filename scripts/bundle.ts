@@ -12,6 +12,17 @@
  * most of the action's start-up). So every chunk is minified afterwards with swc, keeping class
  * and function names (some libraries read them) and the module syntax as it is.
  *
+ * ncc runs through its programmatic API (its CLI has no flag for this) with `mainFields` set to
+ * `module` before `main`, in a child process of this same file (`--ncc`), as ncc's webpack does
+ * not belong in a test runner's module registry. The reason is the AWS SDK: its CommonJS builds
+ * (`main`) compile the credential chain's lazy `await import()`s of each provider to plain
+ * `require`s, so webpack put every provider, with the SSO, SSO-OIDC and STS clients they carry,
+ * into the one chunk the chain is in, and every step that needs AWS parsed all of it (263 KB for
+ * kubectl-deploy). The ES builds (`module`) keep the `import()`s, so ncc splits each provider
+ * into a chunk that loads only when the chain reaches it. Of the packages in the bundles, only
+ * the AWS SDK's and smithy's have a `module` field without an `exports` map, so nothing else
+ * resolves differently (the client-node chunk and the notification bundle came out unchanged).
+ *
  * Line endings are made LF (ncc copies CRLF from some dependencies' license comments). This
  * keeps the bundle byte-identical to what git stores under `.gitattributes`' `eol=lf`, so a
  * rebuild on a fresh clone leaves `git status` clean. It cannot change what the code does:
@@ -19,29 +30,20 @@
  * CR as LF.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { minify } from '@swc/core';
 import { repoRoot } from '@tripo04os/kit/harness';
 
 export async function bundle(entry: string, outDir: string, options: { quiet?: boolean } = {}): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
-  const r = spawnSync(
-    process.execPath,
-    [
-      join(repoRoot, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
-      'build',
-      entry,
-      '-o',
-      outDir,
-      '--minify',
-      '--transpile-only',
-      '--license',
-      'licenses.txt',
-      '--quiet',
-    ],
-    { cwd: repoRoot, stdio: options.quiet ? 'pipe' : 'inherit', encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--ncc', entry, outDir], {
+    cwd: repoRoot,
+    stdio: options.quiet ? 'pipe' : 'inherit',
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
     throw new Error(`bundling ${entry} failed (exit ${r.status ?? r.signal})${options.quiet ? `:\n${r.stdout}${r.stderr}` : ''}`);
   }
@@ -73,4 +75,37 @@ export function normalizeLineEndings(dir: string): void {
     const text = readFileSync(path, 'utf8');
     if (text.includes('\r')) writeFileSync(path, text.replace(/\r\n?/g, '\n'));
   }
+}
+
+interface NccAsset {
+  source: string | Buffer;
+  permissions?: number;
+}
+
+/** The child's part of `bundle`: ncc's build of ENTRY written to OUT, as its CLI writes it. */
+async function nccBuild(entry: string, outDir: string): Promise<void> {
+  const ncc = createRequire(import.meta.url)('@vercel/ncc') as (
+    file: string,
+    options: Record<string, unknown>,
+  ) => Promise<{ code: string; assets: Record<string, NccAsset> }>;
+  const { code, assets } = await ncc(resolve(repoRoot, entry), {
+    minify: true,
+    transpileOnly: true,
+    license: 'licenses.txt',
+    quiet: true,
+    mainFields: ['module', 'main'],
+  });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'index.js'), code);
+  for (const [name, asset] of Object.entries(assets)) {
+    const path = join(outDir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, asset.source, { mode: asset.permissions });
+  }
+}
+
+if (import.meta.main && process.argv[2] === '--ncc') {
+  const [entry, outDir] = process.argv.slice(3);
+  if (!entry || !outDir) throw new Error('usage: node scripts/bundle.ts --ncc ENTRY OUT');
+  await nccBuild(entry, outDir);
 }

@@ -96,6 +96,32 @@ describe('kubectl-deploy against the sandbox EKS', () => {
     );
     expect(cause).toContain(`app=${v2['dashboard-api']}`); // still the previous run's
   });
+
+  it('takes the AWS keys from a shared credentials file: a provider of the chain the bundle loads only when it gets there', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'kd-ini-'));
+    const file = join(home, 'credentials');
+    await writeFile(
+      file,
+      `[default]\naws_access_key_id = ${env.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${env.AWS_SECRET_ACCESS_KEY}\n`,
+    );
+    const s = 'profit-optimization-engine';
+    const r = await deployAction(
+      { namespace: ns, images: `${s}=${v1[s]}` },
+      {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        HOME: home,
+        AWS_CONFIG_FILE: join(home, 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: file,
+      },
+    );
+    expectExit(r, 0);
+    expect(result(r)).toMatchObject([{ name: s, status: 'rolled out', revisionBefore: 2, revisionAfter: 3 }]);
+    expect(await imageOf(ns, s)).toBe(v1[s]);
+    expect(leaks(r, env.AWS_SECRET_ACCESS_KEY)).toEqual([]);
+  });
 });
 
 describe('reading the Deployments before any change', () => {

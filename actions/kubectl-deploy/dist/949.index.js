@@ -1,0 +1,1 @@
+export const id=949;export const ids=[949];export const modules={9949:(o,t,d)=>{d.d(t,{defaultProvider:()=>e.v6});var e=d(9882)}};
