@@ -14,3 +14,13 @@ export async function measure(label: string, runs: number, fn: () => Promise<unk
 
 /** The median of a list of figures. */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** A copy of a list in a random order (Fisher-Yates), so no variant always runs after the same one. */
+export function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
