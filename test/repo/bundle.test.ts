@@ -1,0 +1,32 @@
+/**
+ * scripts/bundle.ts bundles the AWS SDK's ES builds (`mainFields`: module before main), so each
+ * provider of the credential chain stays behind its lazy `import()`: the chunk holding the chain
+ * holds none of the SSO, SSO-OIDC or STS clients only some providers need, and a step with keys
+ * in its environment never parses them. Proven on the committed bundles, which check-dist keeps
+ * equal to what bundle.ts builds (BUNDLES_DIR names another tree's actions/, to check an old one).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@tripo04os/kit/harness';
+
+const actionsDir = process.env.BUNDLES_DIR ?? join(repoRoot, 'actions');
+/** A string only the default credential chain (@aws-sdk/credential-provider-node) has. */
+const CHAIN = 'Multiple credential sources detected';
+const CLIENTS = /SSOOIDCClient|SSOClient|STSClient/;
+
+const chunks = (action: string) => {
+  const dist = join(actionsDir, action, 'dist');
+  return readdirSync(dist)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => ({ name: f, text: readFileSync(join(dist, f), 'utf8') }));
+};
+
+test.each(['docker-build', 'kubectl-deploy'])('%s: the credential chain is a chunk without the clients its providers load', (action) => {
+  const all = chunks(action);
+  const chain = all.filter((c) => c.text.includes(CHAIN));
+  expect(chain.map((c) => c.name)).toHaveLength(1);
+  expect(chain[0]?.text.match(CLIENTS)?.[0]).toBeUndefined(); // the client's name, not the whole chunk, on failure
+  // The clients are still in the bundle, for the providers that need them.
+  expect(all.filter((c) => /SSOOIDCClient/.test(c.text)).length).toBeGreaterThan(0);
+  expect(all.filter((c) => /STSClient/.test(c.text)).length).toBeGreaterThan(0);
+});
