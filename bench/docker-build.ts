@@ -80,35 +80,33 @@ try {
   );
   const path = `${wrapperDir}:${process.env.PATH}`;
   const dockerEnv = { ...process.env, PATH: path, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '0' };
-  /**
-   * Milliseconds spent inside the docker CLI's `build` and `push` since the log was last cleared.
-   * The action pushes through the Engine API when it can (no `docker push` process), so its push
-   * counts as its own time; by hand, `docker push` is part of the baseline.
-   */
-  const insideDocker = async (commands = ['build', 'push']) => {
-    const lines = (await readFile(dockerLog, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
-    await writeFile(dockerLog, '');
-    const calls = lines.map((l) => l.split(' '));
-    lastBuild = calls.find(([, , cmd]) => cmd === 'build')?.map(Number) ?? lastBuild;
-    return calls
-      .filter(([, , cmd]) => commands.includes(cmd as string))
-      .reduce((sum, [start, end]) => sum + (Number(end) - Number(start)) / 1e6, 0);
-  };
   // The build's steps before its first container: from the build's start to the container of the
   // LABEL step (or of a COPY whose files changed), from `docker events`. The second boundary below
   // comes only after it, so this part has no such noise. What the action runs beside its build
   // (the AWS SDK, ECR's calls, `docker login`) on the same cores shows here as time the build
   // loses; by the mean, the build then ends that much later.
-  let lastBuild: number[] | undefined;
   const creates: number[] = [];
   const events = spawn(realDocker, ['events', '--format', '{{.TimeNano}}', '--filter', 'type=container', '--filter', 'event=create']);
   events.stdout.setEncoding('utf8');
   events.stdout.on('data', (d: string) => creates.push(...d.split('\n').filter(Boolean).map(Number)));
   stopEvents = () => events.kill();
-  const beforeLabel = (into?: number[]) => {
-    const [start = Number.NaN, end = Number.NaN] = lastBuild ?? [];
-    const created = creates.find((t) => t > start && t < end);
-    into?.push(created === undefined ? Number.NaN : (created - start) / 1e6);
+  /**
+   * The docker CLI calls since the log was last read (it is cleared): `inside(...commands)` is the
+   * milliseconds spent inside those commands, `beforeContainer` the build's steps before its first
+   * container. The action pushes through the Engine API when it can (no `docker push` process), so
+   * its push counts as its own time; by hand, `docker push` is part of the baseline.
+   */
+  const takeDockerCalls = async () => {
+    const lines = (await readFile(dockerLog, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+    await writeFile(dockerLog, '');
+    const calls = lines.map((l) => l.split(' ')).map(([start, end, cmd]) => ({ start: Number(start), end: Number(end), cmd }));
+    const build = calls.find((c) => c.cmd === 'build');
+    const created = build && creates.find((t) => t > build.start && t < build.end);
+    return {
+      inside: (...commands: string[]) =>
+        calls.filter((c) => commands.includes(c.cmd as string)).reduce((sum, c) => sum + (c.end - c.start) / 1e6, 0),
+      beforeContainer: build && created !== undefined ? (created - build.start) / 1e6 : Number.NaN,
+    };
   };
   // The classic builder finishes a step that runs a container (the LABEL step) at a wall-clock
   // second boundary, so a build's duration depends on when in the second it starts: each timed
@@ -157,19 +155,20 @@ try {
         options.input = `${dockerfile}LABEL ${labels.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(' ')}\n`;
       }
       await randomPhase();
-      await insideDocker();
+      await takeDockerCalls();
       const t0 = performance.now();
       await must('docker', [...args, '.'], options);
       for (const ref of refs) await must('docker', ['push', ref], { env: dockerEnv });
       const ms = performance.now() - t0;
-      outside?.push(ms - (await insideDocker(['build'])));
-      beforeLabel(pre);
+      const calls = await takeDockerCalls();
+      outside?.push(ms - calls.inside('build'));
+      pre?.push(calls.beforeContainer);
       return ms;
     };
     const action = async (tags: string, root = actionRoot, own = ownMs, outside?: number[], pre?: number[]) => {
       await prepare(context);
       await randomPhase();
-      await insideDocker();
+      await takeDockerCalls();
       const t0 = performance.now();
       const r = await runAction({
         action: join(root, 'docker-build'),
@@ -200,11 +199,10 @@ try {
       const ms = r.durationMs;
       harnessMs.push(performance.now() - t0 - ms);
       if (r.exitCode !== 0) throw new Error(`the action failed: ${r.errors.join('; ')}\n${r.log.slice(-2000)}`);
-      const inside = await readFile(dockerLog, 'utf8').catch(() => '');
-      own.push(ms - (await insideDocker()));
-      await writeFile(dockerLog, inside);
-      outside?.push(ms - (await insideDocker(['build'])));
-      beforeLabel(pre);
+      const calls = await takeDockerCalls();
+      own.push(ms - calls.inside('build', 'push'));
+      outside?.push(ms - calls.inside('build'));
+      pre?.push(calls.beforeContainer);
       return ms;
     };
     const ownMs: number[] = [];
