@@ -23,6 +23,17 @@
  * the AWS SDK's and smithy's have a `module` field without an `exports` map, so nothing else
  * resolves differently (the client-node chunk and the notification bundle came out unchanged).
  *
+ * ncc's persistent cache is off (`cache: false`). ncc keeps webpack's filesystem cache in
+ * ~/.cache/ncc/<hash of the working directory>, keyed by entry and ncc version only, and webpack
+ * restores a cached node_modules module with the modules its imports resolved to last time
+ * (the "unsafe cache"), without resolving them again. So on a machine that built an earlier
+ * commit in the same folder, a bundle can come out as an old build resolved it. The CI machine
+ * once built docker-build's 21af3fb bundle, byte for byte (the SDK's CommonJS builds), from a
+ * tree whose bundle.ts resolves the ES builds, and check-dist failed; every cold build here
+ * gives the committed bundle, and that cache is the one state a build reads from outside the
+ * tree. A bundle must be a function of the tree and node_modules alone. It costs nothing
+ * measurable: the three actions build in 31 s without the cache and in 32 s with a warm one.
+ *
  * Line endings are made LF (ncc copies CRLF from some dependencies' license comments). This
  * keeps the bundle byte-identical to what git stores under `.gitattributes`' `eol=lf`, so a
  * rebuild on a fresh clone leaves `git status` clean. It cannot change what the code does:
@@ -37,9 +48,11 @@ import { fileURLToPath } from 'node:url';
 import { minify } from '@swc/core';
 import { repoRoot } from '@tripo04os/kit/harness';
 
+/** Bundles ENTRY into OUTDIR; relative paths are the repository root's, whatever the cwd. */
 export async function bundle(entry: string, outDir: string, options: { quiet?: boolean } = {}): Promise<void> {
+  outDir = resolve(repoRoot, outDir);
   rmSync(outDir, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--ncc', entry, outDir], {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--ncc', resolve(repoRoot, entry), outDir], {
     cwd: repoRoot,
     stdio: options.quiet ? 'pipe' : 'inherit',
     encoding: 'utf8',
@@ -94,6 +107,7 @@ async function nccBuild(entry: string, outDir: string): Promise<void> {
     license: 'licenses.txt',
     quiet: true,
     mainFields: ['module', 'main'],
+    cache: false,
   });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'index.js'), code);
