@@ -54,3 +54,12 @@ test('ncc builds with no persistent cache, so an earlier build cannot shape the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("each action's own build script is the repository's build of that action, so there is one way to bundle", () => {
+  const actions = readdirSync(join(repoRoot, 'actions')).filter((a) => existsSync(join(repoRoot, 'actions', a, 'src', 'main.ts')));
+  expect(actions.length).toBeGreaterThan(0);
+  for (const action of actions) {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'actions', action, 'package.json'), 'utf8'));
+    expect({ action, build: pkg.scripts?.build }).toEqual({ action, build: `node ../../scripts/build.ts --no-typecheck ${action}` });
+  }
+});
